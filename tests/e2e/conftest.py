@@ -1,0 +1,105 @@
+"""One real site per test session (docker provider), shared by every end-to-end test.
+
+The site is built through the real CLI (`hive build-infra`, `setup-hosts`, `build-networks`) in a
+copy of tests/e2e/project. Set HIVE_E2E_KEEP=1 to leave it running after the session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).parent / "project"
+HIVE = [str(Path(sys.executable).parent / "hive")]
+
+
+def docker_available() -> bool:
+    return shutil.which("docker") is not None and subprocess.run(
+        ["docker", "info"], capture_output=True).returncode == 0
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+    if docker_available():
+        return
+    skip = pytest.mark.skip(reason="no Docker engine answers `docker info` (scripts/test starts one)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+@dataclass
+class Site:
+    root_dir: Path
+    temp_dir: Path
+    stage: str = "private"
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def context_dir(self) -> Path:
+        return self.root_dir / ".hive" / self.stage
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.context_dir / "ssh_config"
+
+    @property
+    def hosts(self) -> list[str]:
+        return [line.split()[1] for line in self.ssh_config.read_text().splitlines()
+                if line.startswith("Host ")]
+
+    @property
+    def hives(self) -> list[str]:
+        return self.hosts[:-1]
+
+    @property
+    def repository(self) -> str:
+        return self.hosts[-1]
+
+    def run(self, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
+        argv = [*HIVE, "-r", str(self.root_dir), "-W", str(self.temp_dir), *args]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              cwd=self.root_dir)
+        self.log.append(f"$ hive {' '.join(args)} -> {proc.returncode}")
+        if check and proc.returncode != 0:
+            raise AssertionError(f"hive {' '.join(args)} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+        return proc
+
+    def ssh(self, host: str, command: str, check: bool = True, timeout: int = 120) -> subprocess.CompletedProcess:
+        proc = subprocess.run(["ssh", "-F", str(self.ssh_config), host, command],
+                              capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"ssh {host} {command!r} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Site:
+    base = tmp_path_factory.mktemp("site")
+    root = base / "project"
+    shutil.copytree(PROJECT, root)
+    temp = base / "tmp"
+    temp.mkdir()
+    s = Site(root_dir=root, temp_dir=temp)
+    try:
+        s.run("build-infra")
+        s.run("setup-hosts")
+        s.run("build-networks")
+    except BaseException:
+        if not os.environ.get("HIVE_E2E_KEEP"):
+            s.run("build-infra", "-D", check=False)
+        raise
+    yield s
+    if not os.environ.get("HIVE_E2E_KEEP"):
+        s.run("build-infra", "-D", check=False)

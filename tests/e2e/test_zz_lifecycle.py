@@ -1,0 +1,35 @@
+"""Runs last (file order): halt, start again with state intact, then destroy leaves nothing."""
+
+import subprocess
+
+
+def _docker_lines(*args: str) -> list[str]:
+    out = subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def _ours(kind: str) -> list[str]:
+    listing = {"container": ["ps", "-a", "--format", "{{.Names}}"],
+               "network": ["network", "ls", "--format", "{{.Name}}"],
+               "volume": ["volume", "ls", "--format", "{{.Name}}"]}[kind]
+    return _docker_lines(*listing, "--filter", "label=hive-builder.site=e2e")
+
+
+def test_halt_start_destroy(site):
+    marker = "/var/tmp/hive-e2e-marker"
+    site.ssh(site.hives[0], f"echo kept | sudo tee {marker}")
+
+    site.run("build-infra", "-H")
+    states = _docker_lines("ps", "-a", "--filter", "label=hive-builder.site=e2e",
+                           "--format", "{{.Names}} {{.State}}")
+    assert len(states) == 4 and all(s.endswith(" exited") for s in states), states
+
+    site.run("build-infra")
+    assert site.ssh(site.hives[0], f"cat {marker}").stdout.strip() == "kept"
+    swarm = site.ssh(site.hives[0], "sudo docker node ls --format '{{.Status}}'", check=False)
+    assert swarm.returncode == 0, swarm.stderr
+
+    site.run("build-infra", "-D")
+    assert _ours("container") == []
+    assert _ours("network") == []
+    assert _ours("volume") == []
