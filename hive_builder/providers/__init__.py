@@ -1,0 +1,83 @@
+"""Providers: what brings a stage's servers into existence. `apply` is the single entry point
+used by the Ansible module `hive_provider` (build-infra) and by the e2e helpers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from hive_builder.errors import HiveError
+from hive_builder.providers.base import Provider
+from hive_builder.providers.plan import ProvisionPlan, ServerPlan, plan_from_hostvars
+from hive_builder.providers.unimplemented import NOT_YET, UnimplementedProvider
+
+STATES = ("present", "halted", "absent")
+
+
+def get_provider(name: str) -> Provider:
+    if name == "docker":
+        from hive_builder.providers.docker import DockerProvider
+        return DockerProvider()
+    if name == "prepared":
+        from hive_builder.providers.prepared import PreparedProvider
+        return PreparedProvider()
+    if name in NOT_YET:
+        return UnimplementedProvider(name)
+    raise HiveError(f"unknown provider {name!r}", hint="known providers: docker, prepared, " + ", ".join(NOT_YET))
+
+
+@dataclass
+class ApplyResult:
+    changed: bool = False
+    messages: list[str] = field(default_factory=list)   # say once, as warnings
+    facts: dict = field(default_factory=dict)
+
+
+def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
+    """Write atomically when the content differs; True when written."""
+    try:
+        if path.read_text() == text:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    return True
+
+
+def facts_text(facts: dict) -> str:
+    return "# written by build-infra: what this platform offers; later phases adapt to it\n" + \
+        yaml.safe_dump(facts, default_flow_style=False, sort_keys=True)
+
+
+def apply(provider: Provider, plan: ProvisionPlan, state: str = "present") -> ApplyResult:
+    """Bring the stage to `state`; on present also write ssh_config and provider_facts.yml."""
+    if state not in STATES:
+        raise HiveError(f"provider state must be one of {', '.join(STATES)}, not {state!r}")
+    result = ApplyResult()
+    if state == "halted":
+        result.changed = provider.halt(plan)
+    elif state == "absent":
+        result.changed = provider.destroy(plan)
+    else:
+        result.changed = provider.provision(plan)
+        result.changed |= write_if_changed(plan.ssh_config_path, provider.ssh_config(plan))
+        result.facts = provider.facts(plan)
+        if write_if_changed(plan.context_dir / "provider_facts.yml", facts_text(result.facts)):
+            result.changed = True
+            from hive_builder.providers.docker.kernel import facts_warning
+            warning = facts_warning(result.facts)
+            if warning:  # announced when the facts are first recorded (or change), not on every run
+                result.messages.append(f"{provider.name} provider: {warning}")
+    result.messages.extend(provider.messages())
+    return result
+
+
+__all__ = ["Provider", "ProvisionPlan", "ServerPlan", "plan_from_hostvars", "get_provider", "apply",
+           "ApplyResult", "STATES"]

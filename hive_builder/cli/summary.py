@@ -1,0 +1,67 @@
+"""Text summary of a stage printed by `hive check`, computed from the ansible inventory dict
+(`inventory_json.to_ansible_inventory`), so it shows exactly what the playbooks will see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# Groups that say what a server is; the stage group and `hosts` carry no information here.
+ROLE_GROUPS = ("mother", "first_hive", "hives", "repository")
+
+
+def group_members(inventory: Mapping) -> dict[str, set[str]]:
+    """Every group's hosts, including those of its child groups."""
+    direct = {g: set(body.get("hosts") or ()) for g, body in inventory.items()
+              if g != "_meta" and isinstance(body, Mapping)}
+    children = {g: list(body.get("children") or ()) for g, body in inventory.items()
+                if g != "_meta" and isinstance(body, Mapping)}
+
+    def members(group: str, seen: frozenset = frozenset()) -> set[str]:
+        if group in seen:
+            return set()
+        result = set(direct.get(group, ()))
+        for child in children.get(group, ()):
+            result |= members(child, seen | {group})
+        return result
+
+    return {g: members(g) for g in direct}
+
+
+def summarize(inventory: Mapping, stage: str) -> str:
+    hostvars = (inventory.get("_meta") or {}).get("hostvars") or {}
+    groups = group_members(inventory)
+    in_stage = groups.get(stage, set())
+
+    def of(group: str) -> list[str]:
+        # inventory order is the model's order (hive0, hive1, ...): keep it
+        return [h for h in hostvars if h in in_stage and h in groups.get(group, set())] or \
+            sorted(in_stage & groups.get(group, set()))
+
+    lines = [f"stage {stage}"]
+    lines.append("hosts:")
+    for host in of("hosts") or of("servers"):
+        hv = hostvars.get(host, {})
+        address = hv.get("hive_private_ip") or ("local" if host in groups.get("mother", ()) else "-")
+        roles = [g for g in ROLE_GROUPS if host in groups.get(g, set())]
+        lines.append(f"  {host:<32} {address:<16} {' '.join(roles)}")
+    lines.append("services:")
+    for svc in of("services"):
+        ports = [_port(p) for p in hostvars.get(svc, {}).get("hive_ports") or ()]
+        lines.append(f"  {svc:<32} {'ports: ' + ', '.join(ports) if ports else 'no published port'}")
+    lines.append("volumes:")
+    for vol in of("volumes") + of("drbd_volumes"):
+        spec = hostvars.get(vol, {}).get("hive_volume") or {}
+        drbd = spec.get("drbd")
+        kind = (f"drbd device_id {drbd.get('device_id', '?')}" if isinstance(drbd, Mapping)
+                else f"driver {spec.get('driver', 'local')}")
+        lines.append(f"  {vol:<32} {kind}")
+    return "\n".join(lines) + "\n"
+
+
+def _port(port: object) -> str:
+    if not isinstance(port, Mapping):
+        return str(port)
+    published = port.get("published_port", "?")
+    target = port.get("target_port", "?")
+    proto = port.get("protocol", "tcp")
+    return f"{published}->{target}/{proto}"

@@ -1,0 +1,163 @@
+"""Running ansible-playbook / ansible-inventory with the generated files (reference §2.6, §2.7)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hive_builder import phases
+from hive_builder.config.catalogue import VARIABLES, variable
+from hive_builder.errors import HiveError
+from hive_builder.render.ansible_cfg import render_ansible_cfg
+from hive_builder.render.vars_yml import render_vars_yml
+
+Report = Callable[[str], None]
+
+
+def stdout_report(line: str) -> None:
+    print(line, flush=True)
+
+
+@dataclass(frozen=True)
+class GeneratedFiles:
+    ansible_cfg: Path
+    vars_yml: Path
+
+
+def write_generated_files(values: Mapping[str, object]) -> GeneratedFiles:
+    temp_dir = Path(str(values["temp_dir"]))
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    files = GeneratedFiles(temp_dir / "ansible.cfg", temp_dir / "vars.yml")
+    _write(files.ansible_cfg, render_ansible_cfg(values))
+    _write(files.vars_yml, render_vars_yml(values))
+    return files
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def ansible_environment(values: Mapping[str, object], files: GeneratedFiles,
+                        base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment of ansible: ours on top of the caller's (credentials only when set)."""
+    env = dict(os.environ if base is None else base)
+    env["ANSIBLE_CONFIG"] = str(files.ansible_cfg)
+    for var in VARIABLES:
+        value = values.get(var.name)
+        if var.env and value not in (None, ""):
+            env[var.env] = str(value)
+    return env
+
+
+def ansible_executable(name: str) -> str:
+    """The ansible next to the running interpreter (a venv need not be activated)."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report = stdout_report,
+              warn: Report = stdout_report) -> None:
+    """Run one phase playbook; raise HiveError naming the phase and the log file on failure."""
+    values = {**values, "phase": phase_name}
+    playbook, warning = phases.playbook_path(phase_name, playbooks_dir=str(values["playbooks_dir"]),
+                                             root_dir=str(values["root_dir"]))
+    if warning:
+        warn(warning)
+    if not playbook.is_file():
+        raise HiveError(f"playbook of phase {phase_name} not found: {playbook}",
+                        hint="check playbooks_dir (-P)")
+    files = write_generated_files(values)
+    tags = values.get("tags") if phase_name in variable("tags").cli.subcommands else None
+    argv = phases.playbook_argv(
+        phase_name, stage=str(values["stage"]), playbook=playbook, vars_file=files.vars_yml,
+        limit_target=values.get("limit_target"), verbose=bool(values.get("verbose")),
+        check_mode=bool(values.get("check_mode")), tags=tags,
+        ansible_playbook=ansible_executable("ansible-playbook"))
+    env = ansible_environment(values, files)
+    log_path = values.get("log_path")
+
+    def progress(line: str) -> None:
+        report(line)
+        _append_log(log_path, line)
+
+    started = time.monotonic()
+    progress(f"=== PHASE {phase_name} START at {_now()} ===")
+    _append_log(log_path, "$ " + " ".join(argv))
+    with _docker_tunnels_for(phase_name, values):
+        code = run_command(argv, env)
+    took = time.monotonic() - started
+    if code != 0:
+        progress(f"=== PHASE {phase_name} FAILED at {_now()} ({took:.1f}s) \u2717 ===")
+        raise HiveError(f"phase {phase_name} failed: ansible-playbook exit code = {code}",
+                        hint=f"full output in {log_path}" if log_path else None)
+    progress(f"=== PHASE {phase_name} END at {_now()} ({took:.1f}s) \u2713 ===")
+
+
+def _docker_tunnels_for(phase_name: str, values: Mapping[str, object]):
+    if not phases.phase(phase_name).docker_tunnels:
+        return contextlib.nullcontext()
+    from hive_builder.execution import ssh, tunnels
+    config = Path(str(values["context_dir"])) / "ssh_config"
+    return tunnels.docker_tunnels(config, ssh.ssh_config_hosts(config), str(values["temp_dir"]),
+                                  ssh=ssh.ssh_executable())
+
+
+def run_inventory_list(values: Mapping[str, object]) -> None:
+    """`ansible-inventory --list` as the playbooks see it (packaged group_vars apply)."""
+    files = write_generated_files(values)
+    argv = [ansible_executable("ansible-inventory"), f"--playbook-dir={values['playbooks_dir']}",
+            "--list"]
+    code = run_command(argv, ansible_environment(values, files))
+    if code != 0:
+        raise HiveError(f"ansible-inventory failed: exit code = {code}")
+
+
+def run_command(argv: list[str], env: Mapping[str, str]) -> int:
+    """Run a child sharing our terminal; on Ctrl-C let it stop (it got the SIGINT too), then
+    re-raise so the CLI reports the interruption."""
+    try:
+        proc = subprocess.Popen(argv, env=dict(env))
+    except OSError as e:
+        raise HiveError(f"cannot run {argv[0]}: {e.strerror or e}") from None
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc)
+        raise
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    for sig, grace in ((signal.SIGINT, 20), (signal.SIGTERM, 10)):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=grace)
+            return
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            continue
+    proc.kill()
+    proc.wait()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def _append_log(log_path: object, line: str) -> None:
+    if not log_path:
+        return
+    try:
+        with open(str(log_path), "a") as log:
+            log.write(f"{line}\n")
+    except OSError:
+        pass  # the log is a convenience; ansible itself reports an unwritable log_path

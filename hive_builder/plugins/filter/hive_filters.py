@@ -1,0 +1,117 @@
+"""Ansible filters for the setup-hosts and build-networks phases.
+
+Thin adapters: every decision is made by the pure renderers in hive_builder.render (unit-tested);
+playbooks only pass inventory values in and write the result out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from hive_builder.render import (daemon_json, docker_client_config, hosts_block, internal_cidr,
+                                 iptables, networks, registry_config, swarm_labels,
+                                 tls_certificate)
+
+
+def _guard(fn):
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise AnsibleFilterError(f"{fn.__name__}: {exc}") from None
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def hive_internal_cidr(cidr):
+    return internal_cidr.split_internal_cidr(cidr or None)
+
+
+def hive_daemon_json(host, internal_cidr=None, provider=None, provider_facts=None):
+    return daemon_json.render_daemon_json(host, internal_cidr=internal_cidr or None,
+                                          provider=provider, provider_facts=provider_facts or {})
+
+
+def hive_hosts_blocks(names, ips):
+    return hosts_block.hosts_blocks(list(names), list(ips))
+
+
+def hive_rules_v4(stage_ips, is_repository=False, has_mirrored_disk=False, ssh_port=22,
+                  ssh_sources=None, internal_net=None, syslog_port=10514, registry_port=5000,
+                  internal_cidr=None):
+    nets = hive_internal_cidr(internal_cidr)
+    fw = iptables.FirewallInput(
+        stage_ips=tuple(stage_ips), is_repository=bool(is_repository),
+        has_mirrored_disk=bool(has_mirrored_disk), ssh_port=int(ssh_port),
+        ssh_sources=iptables.normalize_sources(ssh_sources),
+        internal_net=internal_net or None, syslog_port=int(syslog_port),
+        registry_port=int(registry_port), zabbix_server_ip=nets["zabbix_ips"][0],
+        gwbridge_range=nets["gwbridge_range"])
+    return iptables.render_rules_v4(fw)
+
+
+def hive_registry_config(host, port=5000):
+    return registry_config.render_registry_config(host, port=int(port))
+
+
+def hive_swarm_label_args(current, group_names, known_groups=()):
+    return swarm_labels.node_update_args(current or {}, list(group_names), list(known_groups))
+
+
+def hive_subject_ordered(host, hive_name, sub_prefix=None):
+    return tls_certificate.subject_ordered(host, hive_name, sub_prefix or None)
+
+
+def hive_subject_alt_names(host, private_ip=None):
+    return tls_certificate.subject_alt_names(host, private_ip or None)
+
+
+def hive_docker_config_with_proxies(existing, env):
+    return docker_client_config.with_proxies(existing, dict(env or {}))
+
+
+def hive_network_params(name, ipam=None, driver_opts=None, internal_cidr=None):
+    return networks.network_params(name, ipam or None, driver_opts or None, internal_cidr or None)
+
+
+def hive_load_yaml_file(path):
+    """Mapping in a YAML file on the mother, {} when the file does not exist."""
+    p = Path(path)
+    if not p.is_file():
+        return {}
+    data = yaml.safe_load(p.read_text())
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping")
+    return data
+
+
+def hive_resolv_nameservers(path="/etc/resolv.conf"):
+    """Non-loopback nameservers of a resolv.conf on the mother (loopback ones, e.g.
+    systemd-resolved's 127.0.0.53, mean nothing inside another network namespace)."""
+    p = Path(path)
+    found = []
+    if p.is_file():
+        for line in p.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and fields[0] == "nameserver":
+                try:
+                    if not ipaddress.ip_address(fields[1]).is_loopback:
+                        found.append(fields[1])
+                except ValueError:
+                    continue
+    return found
+
+
+class FilterModule:
+    def filters(self):
+        fns = [hive_internal_cidr, hive_daemon_json, hive_hosts_blocks, hive_rules_v4,
+               hive_registry_config, hive_swarm_label_args, hive_subject_ordered,
+               hive_subject_alt_names, hive_docker_config_with_proxies, hive_network_params,
+               hive_load_yaml_file, hive_resolv_nameservers]
+        return {fn.__name__: _guard(fn) for fn in fns}

@@ -1,0 +1,129 @@
+"""Pure: what the docker provider asks the engine for (networks, volumes, containers) as data.
+
+The container flags are the measured recipe of shared/lab/docker-in-docker-site.md: systemd as
+PID 1 with its own dockerd inside needs every capability but SYS_RESOURCE (--privileged is refused
+by this engine), no seccomp/AppArmor/masked system paths, the host cgroup namespace with
+/sys/fs/cgroup bound read-write, and /var/lib/docker on a volume (overlay2 cannot nest on the
+container's own overlay root).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hive_builder.providers.plan import ProvisionPlan, ServerPlan
+
+STOP_TIMEOUT = 30  # seconds: systemd shutdown waits for inner containers' 10 s grace
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    subnet: str
+    gateway: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    image: str
+    hostname: str
+    network: str
+    ip: str
+    aliases: tuple[str, ...]
+    volume: str
+    labels: dict[str, str]
+
+    def create_kwargs(self) -> dict:
+        """Arguments of the docker SDK low-level API, in three parts:
+        `container` for APIClient.create_container, `host_config` for create_host_config and
+        `endpoint` for create_endpoint_config (the SDK's high-level API drops stop_timeout)."""
+        return {
+            "container": {
+                "image": self.image,
+                "name": self.name,
+                "hostname": self.hostname,
+                "labels": dict(self.labels),
+                "detach": True,
+                "stop_signal": "SIGRTMIN+3",
+                "stop_timeout": STOP_TIMEOUT,
+                "volumes": ["/sys/fs/cgroup", "/var/lib/docker"],
+            },
+            "host_config": {
+                "cap_add": ["ALL"],
+                "cap_drop": ["SYS_RESOURCE"],
+                "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+                "cgroupns": "host",
+                "binds": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
+                          self.volume: {"bind": "/var/lib/docker", "mode": "rw"}},
+                "tmpfs": {"/run": "", "/run/lock": "", "/tmp": ""},
+                "network_mode": self.network,
+            },
+            # `--security-opt systempaths=unconfined` of the CLI: nothing masked or read-only under
+            # /proc and /sys (the inner dockerd writes net sysctls). Raw HostConfig fields.
+            "host_config_raw": {"MaskedPaths": [], "ReadonlyPaths": []},
+            "endpoint": {"ipv4_address": self.ip, "aliases": list(self.aliases)},
+        }
+
+    def cli_args(self) -> list[str]:
+        """The same as `docker create` arguments (for messages and for users reproducing by hand)."""
+        k = self.create_kwargs()
+        args = ["--name", self.name, "--hostname", self.hostname, "--network", self.network,
+                "--ip", self.ip]
+        for alias in self.aliases:
+            args += ["--network-alias", alias]
+        args += ["--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE"]
+        for opt in [*k["host_config"]["security_opt"], "systempaths=unconfined"]:
+            args += ["--security-opt", opt]
+        args += ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                 "-v", f"{self.volume}:/var/lib/docker"]
+        for mount in k["host_config"]["tmpfs"]:
+            args += ["--tmpfs", mount]
+        args += ["--stop-signal", "SIGRTMIN+3", "--stop-timeout", str(STOP_TIMEOUT)]
+        for key, value in sorted(self.labels.items()):
+            args += ["--label", f"{key}={value}"]
+        return [*args, self.image]
+
+
+def network_spec(plan: ProvisionPlan) -> NetworkSpec:
+    return NetworkSpec(name=plan.network_name, subnet=str(plan.network), gateway=plan.gateway,
+                       labels=dict(plan.labels))
+
+
+def volume_name(server: ServerPlan) -> str:
+    return f"{server.name}-docker"
+
+
+def container_spec(plan: ProvisionPlan, server: ServerPlan, image: str) -> ContainerSpec:
+    labels = {**plan.labels, "hive-builder.host": server.name}
+    return ContainerSpec(name=server.name, image=image, hostname=server.short_name,
+                         network=plan.network_name, ip=server.ip,
+                         aliases=tuple(dict.fromkeys((server.name, server.short_name))),
+                         volume=volume_name(server), labels=labels)
+
+
+def container_specs(plan: ProvisionPlan, image: str) -> list[ContainerSpec]:
+    return [container_spec(plan, s, image) for s in plan.servers]
+
+
+def admin_bootstrap_script(admin: str) -> str:
+    """Shell run inside a node (as root) to ensure the admin account; prints `changed` if it acted.
+
+    The public key comes in through the environment variable HIVE_PUBKEY. Idempotent.
+    """
+    return f"""set -e
+A={admin}
+changed=
+getent group "$A" >/dev/null || {{ groupadd "$A"; changed=1; }}
+id -u "$A" >/dev/null 2>&1 || {{ useradd -m -s /bin/bash -g "$A" "$A"; changed=1; }}
+S=/etc/sudoers.d/"$A"
+L="%$A ALL=(ALL) NOPASSWD: ALL"
+[ "$(cat "$S" 2>/dev/null)" = "$L" ] || {{ printf '%s\\n' "$L" > "$S"; chmod 0440 "$S"; changed=1; }}
+H=$(getent passwd "$A" | cut -d: -f6)
+K="$H/.ssh/authorized_keys"
+install -d -m 0700 -o "$A" -g "$A" "$H/.ssh"
+grep -qxF "$HIVE_PUBKEY" "$K" 2>/dev/null || {{ printf '%s\\n' "$HIVE_PUBKEY" >> "$K"; changed=1; }}
+chown "$A:$A" "$K"; chmod 0600 "$K"
+[ -z "$changed" ] || echo changed
+"""

@@ -1,0 +1,120 @@
+"""What a provider must build for one stage: a pure value, derived from inventory host variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from hive_builder.errors import HiveError
+
+ROLE_GROUPS = ("hives", "repository", "first_hive")
+ADMIN_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+
+
+@dataclass(frozen=True)
+class ServerPlan:
+    name: str                          # inventory host name, e.g. p-hive0.demo
+    ip: str                            # private IP
+    roles: tuple[str, ...] = ()        # subset of ROLE_GROUPS
+    root_password: str | None = None   # prepared provider: bootstrap the admin by root login
+
+    @property
+    def short_name(self) -> str:
+        """OS host name: the first DNS label (what setup-hosts sets on real servers)."""
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class ProvisionPlan:
+    hive_name: str
+    stage: str
+    cidr: str
+    servers: tuple[ServerPlan, ...]
+    context_dir: Path
+    root_dir: Path
+    admin_user: str = "admin"
+    private_key_path: Path | None = None
+    public_key_path: Path | None = None
+    labels_extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            net = ipaddress.ip_network(self.cidr, strict=False)
+        except ValueError:
+            raise HiveError(f"stage {self.stage}: cidr {self.cidr!r} is not a network address") from None
+        if not ADMIN_NAME.fullmatch(self.admin_user):
+            raise HiveError(f"stage {self.stage}: admin user name {self.admin_user!r} is not a valid "
+                            "user name (lowercase letters, digits, '_' and '-')")
+        names = [s.name for s in self.servers]
+        if len(set(names)) != len(names):
+            raise HiveError(f"stage {self.stage}: duplicate server names {names}")
+        for s in self.servers:
+            if ipaddress.ip_address(s.ip) not in net:
+                raise HiveError(f"stage {self.stage}: server {s.name} IP {s.ip} is outside cidr {self.cidr}")
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_network(self.cidr, strict=False)
+
+    @property
+    def gateway(self) -> str:
+        return str(next(self.network.hosts()))
+
+    @property
+    def network_name(self) -> str:
+        return f"hive-{self.hive_name}-{self.stage}"
+
+    @property
+    def private_key(self) -> Path:
+        return self.private_key_path or self.context_dir / "id_rsa"
+
+    @property
+    def public_key(self) -> Path:
+        return self.public_key_path or Path(f"{self.private_key}.pub")
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Labels put on everything a provider creates, so destroy finds exactly its own objects."""
+        return {"hive-builder.site": self.hive_name, "hive-builder.stage": self.stage,
+                "hive-builder.root_dir": str(self.root_dir), **self.labels_extra}
+
+    @property
+    def ssh_config_path(self) -> Path:
+        return self.context_dir / "ssh_config"
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key putting p-hive2 before p-hive10 (inventory order of the servers of a stage)."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Sequence[str], *,
+                       hive_name: str, stage: str, cidr: str, context_dir: str | Path,
+                       root_dir: str | Path | None = None, admin_user: str = "admin",
+                       private_key_path: str | Path | None = None,
+                       public_key_path: str | Path | None = None) -> ProvisionPlan:
+    """Build the plan from Ansible host variables (hive_private_ip, group_names, hive_root_password).
+
+    `servers` are the stage's servers; `hostvars` maps each of them to its vars. Ansible's groups
+    do not keep the hive definition's order, so servers are put back in natural name order
+    (hive0, hive1, ..., hive10; the repository server is the last one).
+    """
+    plans = []
+    for name in sorted(servers, key=natural_key):
+        hv = hostvars.get(name)
+        if hv is None or not hv.get("hive_private_ip"):
+            raise HiveError(f"server {name}: no hive_private_ip in the inventory (is it a server of stage {stage}?)")
+        groups = hv.get("group_names") or ()
+        plans.append(ServerPlan(name=name, ip=str(hv["hive_private_ip"]),
+                                roles=tuple(g for g in ROLE_GROUPS if g in groups),
+                                root_password=hv.get("hive_root_password") or None))
+    context = Path(context_dir)
+    return ProvisionPlan(
+        hive_name=hive_name, stage=stage, cidr=cidr, servers=tuple(plans), context_dir=context,
+        root_dir=Path(root_dir) if root_dir else context.parent.parent,
+        admin_user=admin_user or "admin",
+        private_key_path=Path(private_key_path) if private_key_path else None,
+        public_key_path=Path(public_key_path) if public_key_path else None)

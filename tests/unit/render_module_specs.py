@@ -1,0 +1,46 @@
+"""The real argument specs of the community.docker modules that build-images and deploy-services
+call, taken from the installed collection, to validate the parameters our renderers emit.
+
+Using the module's own spec (not a list typed into the test) means a wrong option name, a wrong
+sub-option or a value outside the module's choices fails a unit test instead of a deploy.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from functools import cache
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+
+def _assigned_dict_in_function(module, function: str, variable: str | None) -> dict:
+    tree = ast.parse(inspect.getsource(module))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            for sub in ast.walk(node):
+                if variable and isinstance(sub, ast.Assign) and getattr(sub.targets[0], "id", None) == variable:
+                    return eval(compile(ast.Expression(sub.value), module.__file__, "eval"))  # noqa: S307 - literal dict(...) calls
+                if not variable and isinstance(sub, ast.keyword) and sub.arg == "argument_spec":
+                    return eval(compile(ast.Expression(sub.value), module.__file__, "eval"))  # noqa: S307
+    raise LookupError(f"{variable or 'argument_spec'} not found in {module.__name__}.{function}")
+
+
+@cache
+def swarm_service_spec() -> dict:
+    from ansible_collections.community.docker.plugins.modules import docker_swarm_service
+    return _assigned_dict_in_function(docker_swarm_service, "main", "argument_spec")
+
+
+@cache
+def container_spec() -> dict:
+    from ansible_collections.community.docker.plugins.module_utils.module_container import base, module
+    spec = dict(_assigned_dict_in_function(module, "run_module", None))
+    for group in base.OPTIONS:
+        spec.update(group.argument_spec)
+    return spec
+
+
+def validation_errors(spec: dict, params: dict) -> list[str]:
+    result = ArgumentSpecValidator(spec).validate(params)
+    return list(result.error_messages)
