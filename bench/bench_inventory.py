@@ -7,6 +7,7 @@ Usage: python bench/bench_inventory.py [services_per_stage]
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -71,13 +72,26 @@ def main() -> None:
         timed("load_site (second run, stable)", lambda: load_site(inventory, "private", store))
         listing = timed("to_ansible_inventory", lambda: to_ansible_inventory(site))
         print(f"hosts: {len(listing['_meta']['hostvars'])}")
+        ansible_inventory = Path(sys.executable).parent / "ansible-inventory"
+        if ansible_inventory.exists():
+            cfg = Path(tmp) / "ansible.cfg"
+            plugins = Path(__file__).resolve().parents[1] / "hive_builder/plugins/inventory"
+            cfg.write_text(f"[defaults]\ninventory = {inventory}\ninventory_plugins = {plugins}\n"
+                           "[inventory]\nenable_plugins = hive_inventory, hive_services\n"
+                           "any_unparsed_is_failed = True\n")
+            env = {**os.environ, "ANSIBLE_CONFIG": str(cfg)}
+            proc = timed("ansible-inventory --list (with the plugins)", lambda: subprocess.run(
+                [str(ansible_inventory), "--list"], capture_output=True, env=env))
+            if proc.returncode:
+                print(f"ansible-inventory failed: {proc.stderr.decode()[-300:]}")
         hive = Path(sys.executable).parent / "hive"
         if hive.exists() or shutil.which("hive"):
-            cmd = [str(hive if hive.exists() else "hive"), "inventory", "-r", tmp, "-s", "private"]
-            proc = timed("hive inventory", lambda: subprocess.run(cmd, capture_output=True))
-            if proc.returncode:
-                print(f"hive inventory failed ({proc.returncode}): "
-                      f"{proc.stderr.decode()[-300:]}")
+            for sub in ("check", "inventory"):
+                cmd = [str(hive if hive.exists() else "hive"), "-r", tmp, "-s", "private", sub]
+                proc = timed(f"hive {sub}", lambda: subprocess.run(cmd, capture_output=True))
+                if proc.returncode:
+                    print(f"hive {sub} failed ({proc.returncode}): "
+                          f"{proc.stderr.decode()[-300:]}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,7 @@ prints what `ansible-inventory --list` prints (`hive inventory`). So both agree 
 
 Host vars emitted (reference §3.6, §4.2) — raw facts only, see model/derived.py:
 - servers: hive_private_ip, hive_netmask, hive_subnet, [hive_available_zone], sizing vars,
-  [hive_root_password, hive_internal_cidr(_v6), hive_vm_image_name], hive_provider,
-  hive_internal_networks (the internal_cidr split);
+  [hive_root_password, hive_internal_cidr(_v6), hive_vm_image_name], hive_provider;
 - mother: hive_cidr, hive_subnets, [hive_region, hive_bridge, hive_dev, hive_kickstart_config,
   hive_nameservers], hive_provider;
 - services: hive_<attr> for copied attributes, hive_image or hive_image_name, and always
@@ -20,6 +19,7 @@ Host vars emitted (reference §3.6, §4.2) — raw facts only, see model/derived
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Protocol
 
 from hive_builder.model.services import DEFAULT_NETWORK, ImageSpec, Service, ServicesFile
@@ -210,4 +210,4 @@ def to_ansible_inventory(site: Site) -> dict[str, Any]:
     """The `ansible-inventory --list` document for the site (without group_vars/host_vars files)."""
     inventory = _ListedInventory()
     apply_ops(inventory, inventory_ops(site))
-    return inventory.listing()
+    return copy.deepcopy(inventory.listing())  # callers may edit it; the Site stays intact

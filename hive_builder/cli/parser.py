@@ -63,7 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     for var in global_options():
         _add_option(parser, var)
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(DESCRIPTIONS) + "}")
-    sub.required = True
     for name, description in DESCRIPTIONS.items():
         sp = sub.add_parser(name, help=description, description=description)
         exclusive = EXCLUSIVE.get(name, ())

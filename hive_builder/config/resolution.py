@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Mapping
 
 from hive_builder.config import persistence
 from hive_builder.config.catalogue import VARIABLES, Scope, Variable
-from hive_builder.errors import HiveError
 
 # Internal values derived from resolved variables (usable in templates, never persisted).
 DERIVED: dict[str, Callable[[Mapping[str, object]], object]] = {
@@ -88,8 +87,9 @@ def fill_defaults(values: dict[str, object], variables: Iterable[Variable]) -> N
                 values[name], changed = value, True
         if not changed:
             return
-    raise HiveError("default values of hive variables refer to each other in a cycle: "
-                    + ", ".join(v.name for v in pending))
+    # Unreachable: a template is only evaluated once everything it names is set, so the
+    # evaluated ones form an acyclic graph and the loop converges within the bound above.
+    raise RuntimeError("default values did not converge: " + ", ".join(v.name for v in pending))
 
 
 _UNSET = object()

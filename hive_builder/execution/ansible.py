@@ -136,10 +136,13 @@ def run_command(argv: list[str], env: Mapping[str, str]) -> int:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    for sig, grace in ((signal.SIGINT, 20), (signal.SIGTERM, 10)):
+    # A terminal Ctrl-C already reached ansible (same process group): give it time to stop on
+    # its own before insisting; a SIGTERM sent to hive alone is forwarded after that grace.
+    for sig, grace in ((None, 5), (signal.SIGTERM, 10)):
         if proc.poll() is not None:
             return
-        proc.send_signal(sig)
+        if sig is not None:
+            proc.send_signal(sig)
         try:
             proc.wait(timeout=grace)
             return

@@ -53,7 +53,7 @@ class Claim:
     legacy_key: str | None = None  # key the original tool used for the same thing
 
 
-def _checked_map(raw: object, kind: str, stage: str, lo: int, hi: int, w: Where) -> dict[str, int]:
+def _checked_map(raw: object, kind: str, stage: str, w: Where) -> dict[str, int]:
     if not isinstance(raw, dict):
         w.error(f"persistent value {kind} of stage {stage}: expected a mapping, found "
                 f"{type(raw).__name__}")
@@ -68,8 +68,8 @@ def _checked_map(raw: object, kind: str, stage: str, lo: int, hi: int, w: Where)
     return good
 
 
-def allocate(claims: Sequence[Claim], recorded: dict[str, int], lo: int, hi: int, what: str
-             ) -> tuple[dict[str, int], dict[str, int]]:
+def allocate(claims: Sequence[Claim], recorded: dict[str, int], lo: int, hi: int, what: str,
+             owner_what: str = "") -> tuple[dict[str, int], dict[str, int]]:
     """Returns (number per claim key, updated map). Errors are reported through the claims."""
     mapping = dict(recorded)
     result: dict[str, int] = {}
@@ -80,12 +80,13 @@ def allocate(claims: Sequence[Claim], recorded: dict[str, int], lo: int, hi: int
             continue
         slot = (claim.scope, claim.number)
         if slot in owner and owner[slot] != claim.key:
-            claim.where.error(f"{what} {claim.number} is already used by {owner[slot]}")
+            claim.where.error(f"{what} {claim.number} is already used by {owner_what}{owner[slot]}")
             continue
         stale_owner = next((k for k, v in recorded.items() if v == claim.number and k != claim.key
                             and k in live and _scope(claims, k) == claim.scope), None)
         if stale_owner is not None and all(c.number is None for c in claims if c.key == stale_owner):
-            claim.where.error(f"{what} {claim.number} was assigned automatically to {stale_owner}; "
+            claim.where.error(f"{what} {claim.number} was assigned automatically to "
+                              f"{owner_what}{stale_owner}; "
                               "choose another number")
             continue
         owner[slot] = claim.key
@@ -135,11 +136,12 @@ def allocate_stage(store: AllocationStore, stage: str, ports: Sequence[tuple[Por
                    ) -> tuple[dict[str, int], dict[str, int]]:
     """Allocate for one stage; calls store.set only for a map that changed."""
     out = []
-    for kind, claims, lo, hi, what in (
-            (PORT_MAP, port_claims(ports), AUTO_FIRST, AUTO_LAST, "published port"),
-            (DEVICE_MAP, device_claims(volumes), DEVICE_FIRST, DEVICE_LAST, "DRBD device id")):
-        recorded = _checked_map(store.get(kind, stage), kind, stage, lo, hi, w)
-        numbers, mapping = allocate(claims, recorded, lo, hi, what)
+    for kind, claims, lo, hi, what, owner_what in (
+            (PORT_MAP, port_claims(ports), AUTO_FIRST, AUTO_LAST, "published port", "port "),
+            (DEVICE_MAP, device_claims(volumes), DEVICE_FIRST, DEVICE_LAST, "DRBD device id",
+             "volume ")):
+        recorded = _checked_map(store.get(kind, stage), kind, stage, w)
+        numbers, mapping = allocate(claims, recorded, lo, hi, what, owner_what)
         if mapping != recorded:
             store.set(kind, stage, mapping)
         out.append(numbers)

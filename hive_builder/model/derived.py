@@ -1,8 +1,7 @@
 """Derived host variables (reference §3.9) as a pure function, for tests and `hive check`.
 
 Design choice: the inventory (plugins and `hive inventory`) emits only raw facts — what the
-original plugins emitted, plus `hive_provider` on every server and mother and
-`hive_internal_networks` on servers. The `hive_safe_*` values are computed by the packaged
+original plugins emitted, plus `hive_provider` on every server and mother. The `hive_safe_*` values are computed by the packaged
 playbooks/group_vars/hosts.yml with Jinja `default()`, so a user's group_vars/host_vars
 (`hive_admin`, `hive_registry_port`, ...) still override them. This function states the same rules
 in Python; `overrides` plays the role of those user variables.

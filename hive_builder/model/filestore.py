@@ -19,6 +19,8 @@ import yaml
 from hive_builder.errors import InventoryError
 from hive_builder.model.allocation import DEVICE_MAP, PORT_MAP
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the maps grow: use libyaml when present
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 FILE_NAME = "persistent_values.yml"
 LEGACY_NAME = "persistents.yml"
 KINDS = (PORT_MAP, DEVICE_MAP)
@@ -33,7 +35,7 @@ def _read(path: Path) -> dict[str, Any]:
     if not source.exists():
         return {}
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
     except (OSError, yaml.YAMLError) as exc:
         raise InventoryError(f"cannot read persistent values: {exc}", file=str(source)) from None
     if data is None:
@@ -84,8 +86,8 @@ class PersistentFileStore:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                yaml.safe_dump(data, out, default_flow_style=False, sort_keys=True,
-                               allow_unicode=True)
+                yaml.dump(data, out, Dumper=_Dumper, default_flow_style=False, sort_keys=True,
+                          allow_unicode=True)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

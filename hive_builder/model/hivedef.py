@@ -105,7 +105,7 @@ def _provider_rules(w: Where, provider: str, raw: dict) -> None:
     if provider == "kickstart" and "kickstart_config" not in raw:
         w.error("kickstart_config must be specified when provider is kickstart", "kickstart_config")
     if provider in LOCAL_PROVIDERS:
-        for key in ("instance_type", "repository_instance_type", "region", "image_name"):
+        for key in ("instance_type", "repository_instance_type", "region"):
             if key in raw:
                 w.error(f"{key} cannot be specified when provider is {provider}", key)
         if provider != "vagrant":

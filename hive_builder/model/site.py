@@ -89,11 +89,11 @@ def load_site(inventory_dir: Path, stage: str, store: AllocationStore) -> Site:
                   f"{', '.join(hive.stages) or 'none'})", "stages")
     services = _collect_services(files, problems)
     networks = _collect_networks(files, problems)
-    volumes = _collect_volumes(services, files, problems)
-    _cross_check(stages, services, networks, volumes, files, problems)
+    volumes = _collect_volumes(services, problems)
+    _cross_check(stages, services, networks, problems)
     problems.raise_if_any()
     assert hive is not None and hive_source is not None
-    ports, devices = _allocate(stage, services, files, volumes, store, problems)
+    ports, devices = _allocate(stage, services, store, problems)
     problems.raise_if_any()
     return Site(hive.name, stage, hive.file, stages, files, services, networks, volumes,
                 ports, devices)
@@ -109,7 +109,7 @@ def _build_stages(hive: HiveDef, top: Where) -> dict[str, Stage]:
     return stages
 
 
-def _where(files: tuple[ServicesFile, ...], problems: Problems, service: Service) -> Where:
+def _where(problems: Problems, service: Service) -> Where:
     return Where(problems, service.file, f"service {service.name}")
 
 
@@ -141,8 +141,7 @@ def _collect_networks(files: tuple[ServicesFile, ...], problems: Problems) -> di
     return networks
 
 
-def _collect_volumes(services: dict[str, Service], files: tuple[ServicesFile, ...],
-                     problems: Problems) -> dict[str, CreatedVolume]:
+def _collect_volumes(services: dict[str, Service], problems: Problems) -> dict[str, CreatedVolume]:
     volumes: dict[str, CreatedVolume] = {}
     for service in services.values():
         for index, volume in enumerate(service.volumes, 1):
@@ -152,7 +151,7 @@ def _collect_volumes(services: dict[str, Service], files: tuple[ServicesFile, ..
             if known is None:
                 volumes[volume.source] = CreatedVolume(volume, service.stages, (service.name,))
             elif known.volume.definition() != volume.definition():
-                _where(files, problems, service).at(f"volume #{index}").error(
+                _where(problems, service).at(f"volume #{index}").error(
                     f"volume {volume.source} is also created by service {known.services[0]} with "
                     "different driver/drbd settings: one volume needs one definition")
             else:
@@ -163,12 +162,11 @@ def _collect_volumes(services: dict[str, Service], files: tuple[ServicesFile, ..
 
 
 def _cross_check(stages: dict[str, Stage], services: dict[str, Service],
-                 networks: dict[str, Network], volumes: dict[str, CreatedVolume],
-                 files: tuple[ServicesFile, ...], problems: Problems) -> None:
+                 networks: dict[str, Network], problems: Problems) -> None:
     hosts = {h for st in stages.values() for h in st.host_names()}
     servers = {s.name for st in stages.values() for s in st.servers}
     for service in services.values():
-        w = _where(files, problems, service)
+        w = _where(problems, service)
         if service.name in hosts:
             w.error(f"service name {service.name} is also a server name")
         if service.name in GROUPS:
@@ -182,7 +180,7 @@ def _cross_check(stages: dict[str, Stage], services: dict[str, Service],
                         "networks")
         for index, volume in enumerate(service.volumes, 1):
             for host in (volume.drbd.diskless if volume.drbd else ()):
-                if host not in servers:
+                if servers and host not in servers:  # no servers: hive def already failed
                     w.at(f"volume #{index}").error(
                         f"diskless host {host} is not a server of any stage", "drbd")
     for network in networks.values():
@@ -191,15 +189,14 @@ def _cross_check(stages: dict[str, Stage], services: dict[str, Service],
                 f"network name {network.name} is also a host or group name")
 
 
-def _allocate(stage: str, services: dict[str, Service], files: tuple[ServicesFile, ...],
-              volumes: dict[str, CreatedVolume], store: AllocationStore, problems: Problems
+def _allocate(stage: str, services: dict[str, Service], store: AllocationStore, problems: Problems
               ) -> tuple[dict[str, int], dict[str, int]]:
     ports = []
     drbd = []
     for service in services.values():
         if stage not in service.stages:
             continue
-        w = _where(files, problems, service)
+        w = _where(problems, service)
         ports += [(p, w.at(f"port {p.target}/{p.protocol}")) for p in service.ports]
         drbd += [(v, w.at(f"volume #{i}")) for i, v in enumerate(service.volumes, 1) if v.drbd]
     return allocate_stage(store, stage, ports, drbd, Where(problems))

@@ -25,13 +25,19 @@ MOTHER_PASSTHROUGH = {"region": "hive_region", "bridge": "hive_bridge", "dev": "
 @dataclass(frozen=True)
 class Server:
     name: str
+    stage: str
     index: int
     private_ip: str
     netmask: str
     subnet: str
     available_zone: str | int | None
-    groups: tuple[str, ...]  # hive groups it is a direct member of (plus the stage group)
+    groups: tuple[str, ...]  # role groups it is a direct member of: hives, repository, first_hive
     vars: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def group_names(self) -> list[str]:
+        """Ansible's `group_names` (also the swarm node labels): roles, parents and the stage."""
+        return sorted({*self.groups, "servers", "hosts", self.stage})
 
     @property
     def is_hive(self) -> bool:
@@ -87,9 +93,7 @@ def build_stage(hive_name: str, spec: StageSpec) -> Stage:
     for index, address in enumerate(addresses):
         last = index == count - 1
         groups = []
-        # the split is emitted so playbooks need no ipaddr filter (and no netaddr on the mother)
-        hive_vars: dict[str, Any] = {"hive_provider": spec.provider,
-                                     "hive_internal_networks": internal.as_dict()}
+        hive_vars: dict[str, Any] = {"hive_provider": spec.provider}
         for key, var in SERVER_PASSTHROUGH.items():
             if key in p:
                 hive_vars[var] = p[key]
@@ -108,7 +112,7 @@ def build_stage(hive_name: str, spec: StageSpec) -> Stage:
             hive_vars["hive_available_zone"] = zone
         hive_vars.update(hive_private_ip=address.ip, hive_netmask=address.netmask,
                          hive_subnet=address.subnet.name)
-        servers.append(Server(f"{prefix}hive{index}.{hive_name}", index, address.ip,
+        servers.append(Server(f"{prefix}hive{index}.{hive_name}", spec.name, index, address.ip,
                               address.netmask, address.subnet.name, zone, tuple(groups), hive_vars))
     return Stage(spec.name, prefix, spec.provider, spec, _mother(hive_name, spec), tuple(servers),
                  internal)

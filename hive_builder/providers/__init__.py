@@ -7,10 +7,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from hive_builder.errors import HiveError
 from hive_builder.providers.base import Provider
+from hive_builder.providers.facts import facts_text, facts_warning
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan, plan_from_hostvars
 from hive_builder.providers.unimplemented import NOT_YET, UnimplementedProvider
 
@@ -51,11 +50,6 @@ def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
     return True
 
 
-def facts_text(facts: dict) -> str:
-    return "# written by build-infra: what this platform offers; later phases adapt to it\n" + \
-        yaml.safe_dump(facts, default_flow_style=False, sort_keys=True)
-
-
 def apply(provider: Provider, plan: ProvisionPlan, state: str = "present") -> ApplyResult:
     """Bring the stage to `state`; on present also write ssh_config and provider_facts.yml."""
     if state not in STATES:
@@ -71,7 +65,6 @@ def apply(provider: Provider, plan: ProvisionPlan, state: str = "present") -> Ap
         result.facts = provider.facts(plan)
         if write_if_changed(plan.context_dir / "provider_facts.yml", facts_text(result.facts)):
             result.changed = True
-            from hive_builder.providers.docker.kernel import facts_warning
             warning = facts_warning(result.facts)
             if warning:  # announced when the facts are first recorded (or change), not on every run
                 result.messages.append(f"{provider.name} provider: {warning}")

@@ -400,7 +400,7 @@ def swarm_service_params(name: str, service_vars: Mapping[str, Any], *, image: s
 def _network_list(service: str, networks: Any) -> list[Any]:
     if not isinstance(networks, list):
         raise InventoryError("must be a list of network names", obj=f"service {service}", attr="networks")
-    return [n if isinstance(n, Mapping) else str(n) for n in networks]
+    return [dict(n) if isinstance(n, Mapping) else str(n) for n in networks]
 
 
 def _map_later_attributes(name: str, v: Mapping[str, Any], params: dict[str, Any]) -> None:
@@ -426,7 +426,7 @@ def _adapt_to_missing_ipvs(name: str, params: dict[str, Any]) -> list[str]:
     """Without IPVS there is neither a service VIP nor the ingress routing mesh (lab §4):
     publish on the node running each task and let DNS return the task addresses."""
     notes = []
-    moved = [f"{p['published_port']}/{p['protocol']}" if "published_port" in p else f"{p['target_port']}/{p['protocol']}"
+    moved = [f"{p.get('published_port', p['target_port'])}/{p['protocol']}"
              for p in params.get("publish", []) if p.get("mode") != "host"]
     for port in params.get("publish", []):
         port["mode"] = "host"
@@ -524,7 +524,11 @@ def explain_task_error(error: str) -> str:
     """A task error as the operator should read it, with what to check next."""
     lowered = error.lower()
     if "no suitable node" in lowered:
-        return f"{error} — check placement constraints against node labels and free host-mode ports"
+        if "host-mode port" in lowered:
+            return f"{error} — a published port is taken on every node the task may run on"
+        if "scheduling constraints" in lowered:
+            return f"{error} — check placement constraints against the node labels"
+        return f"{error} — no node can take the task (constraints, resources or ports)"
     if any(s in lowered for s in ("no such image", "pull access denied", "manifest unknown",
                                   "not found: manifest", "could not be accessed on a registry",
                                   "error pulling image", "unauthorized")):
@@ -541,21 +545,32 @@ def explain_task_error(error: str) -> str:
     return error
 
 
+# A task whose desired state is one of these is meant to run (a restarted slot's new task waits
+# in "Ready" during the restart delay); shutdown/complete/remove mean history.
+_DESIRED_ALIVE = {"new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running"}
+
+
+def _error(task: Mapping[str, Any]) -> str:
+    # `docker service ps --no-trunc` prints the error in double quotes
+    return str(_field(task, "Error", "error") or "").strip().strip('"')
+
+
 def convergence_report(service_tasks: Iterable[Mapping[str, Any]], *, service: str = "",
                        has_healthcheck: bool = False, expected: int | None = None) -> tuple[bool, str]:
     """Has the service converged, and if not, why (deploy-services polls this until timeout).
 
     Tasks are `docker service ps --no-trunc --format '{{json .}}'` objects (DesiredState,
     CurrentState, Error, Node, Name) or the same in snake case; `healthy`/`health` is added by the
-    caller from `docker inspect` when the service has a health check. Converged means: every task
-    that should run is running (and healthy when `has_healthcheck`), and at least `expected`
-    (replicas) of them when given. Otherwise the message carries the most relevant task error:
+    caller from `docker inspect` when the service has a health check. A task "should run" when
+    its desired state is running or a state before it (e.g. Ready while a restart is delayed).
+    Converged means: every task that should run is running (and healthy when `has_healthcheck`),
+    and at least `expected` (replicas) of them when given. Otherwise the message carries the most relevant task error:
     first one of a task that should run, then the newest failed task (tasks are listed newest
     first per slot, as `docker service ps` prints them).
     """
     tasks = list(service_tasks)
-    wanted = [t for t in tasks if _state_word(_field(t, "DesiredState", "desired_state")) == "running"]
-    history = [t for t in tasks if _state_word(_field(t, "DesiredState", "desired_state")) != "running"]
+    wanted = [t for t in tasks if _state_word(_field(t, "DesiredState", "desired_state")) in _DESIRED_ALIVE]
+    history = [t for t in tasks if t not in wanted]
     label = f"service {service}" if service else "service"
 
     def ready(t: Mapping[str, Any]) -> bool:
@@ -575,14 +590,14 @@ def convergence_report(service_tasks: Iterable[Mapping[str, Any]], *, service: s
         return f"{name} on {node}" if node else str(name)
 
     for t in wanted:
-        error = _field(t, "Error", "error")
+        error = _error(t)
         if error:
-            return False, f"{label}: {summary}; {where(t)}: {explain_task_error(str(error))}"
+            return False, f"{label}: {summary}; {where(t)}: {explain_task_error(error)}"
     for t in history:
-        error = _field(t, "Error", "error")
+        error = _error(t)
         state = _state_word(_field(t, "CurrentState", "current_state"))
         if error and state in ("failed", "rejected"):
-            return False, f"{label}: {summary}; {where(t)}: {explain_task_error(str(error))}"
+            return False, f"{label}: {summary}; {where(t)}: {explain_task_error(error)}"
     for t in wanted:
         if _state_word(_field(t, "CurrentState", "current_state")) == "running" and has_healthcheck:
             health = _health(t) or "unknown"

@@ -101,6 +101,11 @@ def parse_listing(text: str, table: str, v6: bool) -> list[PresentRule]:
     return out
 
 
+def _contains(tokens: list[str], seq: list[str]) -> bool:
+    n = len(seq)
+    return any(tokens[i:i + n] == seq for i in range(len(tokens) - n + 1))
+
+
 def plan_nat(desired: list[Rule], present: list[PresentRule]) -> list[list[str]]:
     """Commands that make the present rules equal the desired ones; correct rules are untouched."""
     want = {(r.v6, r.table, r.comment): r for r in desired}
@@ -108,7 +113,7 @@ def plan_nat(desired: list[Rule], present: list[PresentRule]) -> list[list[str]]
     for p in present:
         r = want.get((p.v6, p.table, p.comment))
         key = (p.v6, p.table, p.comment)
-        if r is not None and r.marker in p.line and key not in kept:
+        if r is not None and _contains(shlex.split(p.line), r.marker.split()) and key not in kept:
             kept.add(key)
         else:
             cmds.append(p.delete())

@@ -50,6 +50,12 @@ def test_context_dir_files(stage):
     assert f"CN = ca.{NAME}" in subject and "CA:TRUE" in subject
 
 
+def test_nodes_share_the_emulation_directory(stage):
+    shared = yaml.safe_load((stage.context_dir / "provider_facts.yml").read_text())["shared_dir"]
+    stage.ssh(stage.servers[0], f"echo from-hive0 | sudo tee {shared}/probe >/dev/null")
+    assert stage.ssh(stage.servers[2], f"cat {shared}/probe").stdout.strip() == "from-hive0"
+
+
 def test_docker_not_preinstalled(stage):
     assert stage.ssh(stage.servers[0], "command -v dockerd", check=False).returncode != 0
 

@@ -44,3 +44,27 @@ def container_spec() -> dict:
 def validation_errors(spec: dict, params: dict) -> list[str]:
     result = ArgumentSpecValidator(spec).validate(params)
     return list(result.error_messages)
+
+
+def swarm_api_service(params: dict) -> dict:
+    """What docker_swarm_service itself would send to the engine for these parameters: its own
+    argument validation (defaults filled) and its own DockerService conversion, without a daemon."""
+    import docker
+    from ansible_collections.community.docker.plugins.module_utils.version import LooseVersion
+    from ansible_collections.community.docker.plugins.modules import docker_swarm_service
+
+    result = ArgumentSpecValidator(swarm_service_spec()).validate(params)
+    if result.error_messages:
+        raise AssertionError(result.error_messages)
+
+    class FakeClient:
+        docker_api_version = LooseVersion("1.41")       # the engine of Debian 12 (20.10)
+        docker_py_version = LooseVersion(docker.__version__)
+
+        def fail(self, msg, **_):
+            raise AssertionError(msg)
+
+    networks = {n if isinstance(n, str) else n["name"]: f"id-{n}" for n in params.get("networks") or []}
+    service = docker_swarm_service.DockerService.from_ansible_params(
+        result.validated_parameters, None, params.get("image"), [], [], networks, FakeClient())
+    return service.build_docker_service()

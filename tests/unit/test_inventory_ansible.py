@@ -22,7 +22,9 @@ ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
 pytestmark = pytest.mark.skipif(not ANSIBLE_INVENTORY.exists(), reason="ansible not installed")
 
 
-def run_inventory(tmp_path: Path, fixture: Path, stage: str = "private"):
+def run_inventory(tmp_path: Path, fixture: Path, stage: str = "private", hive_section: bool = True,
+                  command: tuple[str, ...] = ("ansible-inventory", "--list"),
+                  extra_env: dict[str, str] | None = None):
     root = tmp_path / "project"
     shutil.copytree(fixture, root / "inventory", ignore=shutil.ignore_patterns("*.py"))
     cfg = tmp_path / "ansible.cfg"
@@ -33,14 +35,12 @@ inventory_plugins = {PLUGINS}
 enable_plugins = hive_inventory, hive_services, yaml, ini
 unparsed_is_failed = True
 any_unparsed_is_failed = True
-[hive]
-root_dir = {root}
-stage = {stage}
-""")
+""" + (f"[hive]\nroot_dir = {root}\nstage = {stage}\n" if hive_section else ""))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "HIVE_"))}
     env["ANSIBLE_CONFIG"] = str(cfg)
-    proc = subprocess.run([str(ANSIBLE_INVENTORY), "--list"], capture_output=True, text=True,
-                          env=env, cwd=tmp_path)
+    env.update(extra_env or {})
+    argv = [str(ANSIBLE_INVENTORY.parent / command[0]), *command[1:]]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path)
     return root, proc
 
 
@@ -64,3 +64,49 @@ def test_inventory_error_fails_ansible(tmp_path):
     assert proc.returncode != 0
     assert "unknown protocol 'xyz'" in proc.stderr
     assert not (root / ".hive").exists()
+
+
+def test_environment_and_defaults_locate_the_project(tmp_path):
+    # no [hive] section: root_dir = parent of the inventory dir; stage from HIVE_STAGE
+    root, proc = run_inventory(tmp_path, PDNS, hive_section=False,
+                               extra_env={"HIVE_STAGE": "production"})
+    assert proc.returncode == 0, proc.stderr
+    saved = yaml.safe_load((root / ".hive" / "persistent_values.yml").read_text())
+    assert saved["drbd_device_map"] == {"production": {"pdnsdb_data": 1, "pdnsadmin_data": 2,
+                                                       "letsencrypt_data": 3}}
+
+
+def test_jinja_in_service_values_is_templated_at_run_time(tmp_path):
+    # values come from the user's own files, so the plugins mark them trusted (ansible-core 2.19)
+    _, proc = run_inventory(tmp_path, PDNS, command=(
+        "ansible", "p-mother.pdns", "-c", "local", "-m", "debug", "-a",
+        "msg={{ hostvars['powerdns'].hive_environment.MYSQL_PASSWORD }}", "-e", "db_password=s3"))
+    assert proc.returncode == 0, proc.stderr
+    assert '"msg": "s3"' in proc.stdout
+
+
+def test_plugins_claim_only_their_files(tmp_path):
+    from hive_builder.plugins.inventory.hive_inventory import declares_plugin
+    cases = {"a.yml": "plugin: hive_inventory  # hive\n", "b.yaml": "plugin: 'hive_services'\n",
+             "c.yml": "x:\n  plugin: hive_inventory\n", "d.txt": "plugin: hive_inventory\n"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    found = {n: (declares_plugin(str(tmp_path / n), "hive_inventory"),
+                 declares_plugin(str(tmp_path / n), "hive_services")) for n in cases}
+    assert found == {"a.yml": (True, False), "b.yaml": (False, True), "c.yml": (False, False),
+                     "d.txt": (False, False)}
+
+
+def test_file_order_and_several_service_files(tmp_path):
+    # a services file sorting before hive.yml, another after it, plus group_vars (ignored by us)
+    mixed = tmp_path / "mixed"
+    shutil.copytree(PDNS, mixed)
+    (mixed / "services.yml").rename(mixed / "apps.yml")
+    (mixed / "zz.yml").write_text(yaml.safe_dump({
+        "plugin": "hive_services", "available_on": ["staging"],
+        "networks": {"back": {"driver_opts": {"encrypted": ""}}},
+        "services": {"extra": {"image": "x", "ports": ["9000"], "networks": ["back"]}}}))
+    _, proc = run_inventory(tmp_path, mixed, stage="staging")
+    assert proc.returncode == 0, proc.stderr
+    expected = to_ansible_inventory(load_site(mixed, "staging", MemoryStore()))
+    assert json.loads(proc.stdout) == json.loads(json.dumps(expected))

@@ -60,6 +60,13 @@ def test_ip_list_keeps_cidr_netmask():
                                                ("10.0.9.9", "255.255.0.0")]
 
 
+def test_tiny_networks_do_not_crash():
+    with pytest.raises(NotEnoughAddresses):
+        assign_addresses(1, "10.0.0.0/31", "d")
+    assert [a.ip for a in assign_addresses(1, "10.0.0.0/32", "d", [Subnet("10.0.0.0/29", "s")])
+            ] == ["10.0.0.5"]
+
+
 def test_not_enough_addresses():
     with pytest.raises(NotEnoughAddresses, match="192.168.0.0/29"):
         assign_addresses(4, "192.168.0.0/29", "d")

@@ -21,7 +21,8 @@ SERVICES = yaml.safe_load((PDNS / "services.yml").read_text())
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.floats(allow_nan=False),
                     st.text(max_size=12),
                     st.sampled_from(["private", "xfs", "500M", "10.0.0.0/8", "80/udp", "tcp",
-                                     "global", "/data", "volume", "1.2.3.4", "hive-x"]))
+                                     "global", "/data", "volume", "1.2.3.4", "hive-x", "192.168.0.96/32",
+                                     "10.0.0.0/31", "s-hive0.pdns", 61001, 256]))
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(
         ["from", "roles", "source", "target", "drbd", "ports", "cidr", "provider"])), inner,

@@ -20,6 +20,7 @@ def test_case1_single_combined_host(tmp_path):
     assert st.host_names() == ["p-mother.pdns", "p-hive0.pdns"]
     (hive0,) = st.servers
     assert set(hive0.groups) == {"hives", "repository", "first_hive"}
+    assert hive0.group_names == ["first_hive", "hives", "hosts", "private", "repository", "servers"]
     assert hive0.vars["hive_private_ip"] == "192.168.0.100"
     assert hive0.vars["hive_netmask"] == "255.255.255.224"
     assert hive0.vars["hive_subnet"] == "pdns-default"

@@ -141,7 +141,8 @@ def test_docker_fixture():
     assert [s.private_ip for s in st.servers] == [f"10.233.10.{i}" for i in (4, 5, 6, 7)]
     assert st.repository.groups == ("repository",)
     assert st.internal.overlay == "172.31.252.0/24"
-    assert st.servers[0].vars["hive_internal_networks"]["docker0_bip"] == "172.31.254.129/25"
+    assert st.internal.docker0_bip == "172.31.254.129/25"
+    assert st.servers[0].vars["hive_internal_cidr"] == "172.31.252.0/22"
     derived = derived_host_vars(site, "private")
     assert derived["hive_safe_admin"] == "admin"
     assert derived["hive_published_ports_tcp"] == ["8443"]  # 61001 (web 80) is >= 10000

@@ -65,11 +65,11 @@ def test_case18_unknown_protocol(tmp_path):
 
 def test_case19_explicit_port_conflicts_are_errors(tmp_path):
     text = svc_errors(tmp_path, {"a": {"ports": ["8080:80"]}, "b": {"ports": ["8080:81"]}})
-    assert "published port 8080 is already used by a/80/tcp" in text
+    assert "published port 8080 is already used by port a/80/tcp" in text
     store = MemoryStore({"published_port_map": {"private": {"a/80/tcp": 61001}}})
     text = "\n".join(map(str, errors(write(tmp_path / "2", private(), services(
         {"a": {"ports": ["80"]}, "b": {"ports": ["61001:81"]}})), store=store)))
-    assert "61001 was assigned automatically to a/80/tcp" in text
+    assert "61001 was assigned automatically to port a/80/tcp" in text
 
 
 def test_same_number_different_protocols_is_fine(tmp_path):
@@ -101,7 +101,7 @@ def test_case20_device_ids(tmp_path):
     assert store.get("drbd_device_map", "private") == {"a": 1, "b": 2, "c": 3, "d": 4}
     text = svc_errors(tmp_path / "dup", {"s1": {"volumes": [drbd("a", device_id=5)]},
                                          "s2": {"volumes": [drbd("b", device_id=5)]}})
-    assert "service s2, volume #1: DRBD device id 5 is already used by a" in text
+    assert "service s2, volume #1: DRBD device id 5 is already used by volume a" in text
 
 
 def test_shared_volume_one_id_and_consistent_definition(tmp_path):
@@ -302,3 +302,20 @@ def test_hive_definition_count(tmp_path):
     assert "found none" in messages(write(tmp_path, None, services({})))
     d = write(tmp_path / "two", private(), raw={"other.yml": "plugin: hive_inventory\nname: x\n"})
     assert "expected exactly one hive definition" in messages(d)
+
+
+def test_unquoted_port_number_is_short_syntax(tmp_path):
+    site = site_with(tmp_path, {"s": {"ports": [80, "8080:8080"]}})
+    assert ports_of(site, "s") == [
+        {"target_port": 80, "protocol": "tcp", "published_port": 61001},
+        {"target_port": 8080, "protocol": "tcp", "published_port": 8080}]
+
+
+def test_docker_provider_rules(tmp_path):
+    hive = {"plugin": "hive_inventory", "name": "d", "stages": {"private": {
+        "provider": "docker", "cidr": "10.0.0.0/24", "memory_size": 2048, "cpus": 2,
+        "repository_instance_type": "x", "bridge": "br0"}}}
+    text = messages(write(tmp_path, hive))
+    assert "repository_instance_type cannot be specified when provider is docker" in text
+    assert "bridge cannot be specified when provider is docker" in text
+    assert "memory_size" not in text and "cpus" not in text

@@ -1,7 +1,8 @@
 import pytest
 
-from hive_builder.providers.docker.kernel import (KernelProbe, drbd_mode, facts_from_probe, facts_warning,
-                                                  ipvs_available, kernel_config_value, nameservers)
+from hive_builder.providers.docker.kernel import (KernelProbe, drbd_mode, facts_from_probe, ipvs_available,
+                                                  kernel_config_value, nameservers)
+from hive_builder.providers.facts import facts_text, facts_warning
 
 THIS_MACHINE = """\
 CONFIG_VXLAN=y
@@ -48,6 +49,16 @@ def test_facts_and_warning_on_this_kind_of_machine():
     assert facts == {"ipvs": False, "drbd": "emulated"}
     warning = facts_warning(facts)
     assert "IPVS" in warning and "dnsrr" in warning and "DRBD" in warning
+
+
+def test_warning_names_the_shared_dir():
+    assert "/var/lib/hive-shared" in facts_warning({"ipvs": True, "drbd": "emulated", "shared_dir": "/var/lib/hive-shared"})
+
+
+def test_facts_text_is_yaml_with_a_comment():
+    import yaml
+    text = facts_text({"ipvs": False, "drbd": "emulated"})
+    assert text.startswith("#") and yaml.safe_load(text) == {"drbd": "emulated", "ipvs": False}
 
 
 def test_no_warning_when_nothing_is_missing():

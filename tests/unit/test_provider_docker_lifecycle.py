@@ -1,7 +1,5 @@
 """DockerProvider decisions against an in-memory engine (no Docker needed)."""
 
-from pathlib import Path
-
 import pytest
 
 from hive_builder.errors import HiveError
@@ -100,7 +98,7 @@ def test_provision_creates_then_changes_nothing(provider, engine, plan):
     assert provider.provision(plan) is True
     assert set(engine.containers) == {s.name for s in plan.servers}
     assert all(c["status"] == "running" for c in engine.containers.values())
-    assert set(engine.volumes) == {f"{s.name}-docker" for s in plan.servers}
+    assert set(engine.volumes) == {f"{s.name}-docker" for s in plan.servers} | {"hive-demo-private-shared"}
     assert engine.networks["hive-demo-private"]["subnet"] == "10.233.10.0/24"
     engine.calls.clear()
     assert provider.provision(plan) is False

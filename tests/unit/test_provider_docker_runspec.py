@@ -36,6 +36,8 @@ def test_create_kwargs_follow_the_lab_recipe():
     assert h["binds"]["/sys/fs/cgroup"] == {"bind": "/sys/fs/cgroup", "mode": "rw"}
     assert h["binds"]["p-hive1.demo-docker"] == {"bind": "/var/lib/docker", "mode": "rw"}
     assert set(h["tmpfs"]) == {"/run", "/run/lock", "/tmp"}
+    assert h["binds"]["hive-demo-private-shared"] == {"bind": "/var/lib/hive-shared", "mode": "rw"}
+    assert set(c["volumes"]) == {"/sys/fs/cgroup", "/var/lib/docker", "/var/lib/hive-shared"}
     assert "privileged" not in h   # refused by the engine here (no CAP_SYS_RESOURCE in the bounding set)
     assert k["endpoint"] == {"ipv4_address": "10.233.10.5", "aliases": ["p-hive1.demo", "p-hive1"]}
     assert h["network_mode"] == "hive-demo-private"
@@ -46,6 +48,7 @@ def test_cli_args_equivalent():
     joined = " ".join(args)
     for part in ("--cap-add ALL --cap-drop SYS_RESOURCE", "--security-opt systempaths=unconfined",
                  "--cgroupns host", "-v /sys/fs/cgroup:/sys/fs/cgroup:rw", "-v p-hive0.demo-docker:/var/lib/docker",
+                 "-v hive-demo-private-shared:/var/lib/hive-shared",
                  "--tmpfs /run/lock", "--stop-timeout 30", "--ip 10.233.10.4", "--network-alias p-hive0.demo",
                  "--label hive-builder.site=demo"):
         assert part in joined

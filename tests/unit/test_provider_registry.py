@@ -1,4 +1,4 @@
-from pathlib import Path
+"""Provider registry, apply() and the prepared provider (no Docker needed)."""
 
 import pytest
 import yaml

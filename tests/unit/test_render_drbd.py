@@ -79,6 +79,7 @@ def test_documented_example_renders_exactly():
 def test_port_is_7000_plus_device_id_and_stays_in_firewall_range():
     assert resource_port(1) == 7001
     assert DrbdResource("x", 255, STAGING).port == 7255 <= 7999
+    assert DrbdResource("x", 255, STAGING).device == "/dev/drbd255"
 
 
 def test_node_ids_follow_given_order_not_sorted_names():

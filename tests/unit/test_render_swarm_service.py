@@ -475,3 +475,84 @@ def test_filter_plugin_turns_user_errors_into_filter_errors():
     from ansible.errors import AnsibleFilterError
     with pytest.raises(AnsibleFilterError, match="service web, attribute 'mode'"):
         _filters()["hive_swarm_service"]({"hive_mode": "job"}, "web", "nginx", REPO_HOST)
+
+
+# ---------------------------------------------------------------- through the module's own conversion
+
+
+def test_module_converts_full_params_into_the_intended_engine_spec():
+    from tests.unit.render_module_specs import swarm_api_service
+    api = swarm_api_service(params(FULL, name="powerdns", image="pdns@sha256:1").params)
+    container = api["task_template"]["ContainerSpec"]
+    assert container["Command"] == ["/usr/sbin/pdns_server"] and container["Args"] == ["--loglevel", "9"]
+    assert container["Healthcheck"]["Interval"] == 90 * 10**9
+    assert [m["Type"] for m in container["Mounts"]] == ["bind", "tmpfs", "tmpfs", "volume"]
+    assert container["Hosts"] == ["10.0.0.5 db.local"]
+    assert api["task_template"]["RestartPolicy"]["Window"] == 120 * 10**9
+    assert api["task_template"]["Placement"]["MaxReplicas"] == 1
+    assert api["mode"] == {"replicated": {"Replicas": 2}}
+    assert api["labels"]["HIVE_STANDALONE"] == "True"
+
+
+def test_module_converts_no_ipvs_params_into_dnsrr_and_host_ports():
+    from tests.unit.render_module_specs import swarm_api_service
+    v = {"hive_ports": [{"published_port": 80, "target_port": 8080, "protocol": "tcp"}]}
+    api = swarm_api_service(params(v, ipvs_available=False).params)
+    assert api["endpoint_spec"]["Mode"] == "dnsrr"
+    assert api["endpoint_spec"]["Ports"] == [{"Protocol": "tcp", "PublishMode": "host", "PublishedPort": 80,
+                                              "TargetPort": 8080}]
+    assert api["task_template"]["LogDriver"] == {"Name": "syslog", "Options": {
+        "syslog-address": "udp://p-hive0.pdns:10514", "syslog-facility": "local0", "tag": "web"}}
+
+
+# ---------------------------------------------------------------- real `docker service ps` output
+# Captured from a one-node swarm (engine 20.10.24, Debian 12) with
+# `docker service ps --no-trunc --format '{{json .}}' <svc>` (ID/Image/Ports fields dropped).
+
+REAL_PS = {
+    "good": [{"CurrentState": "Running 34 seconds ago", "DesiredState": "Running", "Error": "",
+              "Name": "good.1", "Node": "hdfnode0"}],
+    "unplaceable": [{"CurrentState": "Pending 38 seconds ago", "DesiredState": "Running",
+                     "Error": "\"no suitable node (scheduling constraints not satisfied on 1 node)\"",
+                     "Name": "unplaceable.1", "Node": ""}],
+    "crashing": [{"CurrentState": "Starting 1 second ago", "DesiredState": "Running", "Error": "",
+                  "Name": "crashing.1", "Node": "hdfnode0"},
+                 {"CurrentState": "Failed 2 seconds ago", "DesiredState": "Shutdown",
+                  "Error": "\"task: non-zero exit (3)\"", "Name": "crashing.1", "Node": "hdfnode0"},
+                 {"CurrentState": "Failed 5 seconds ago", "DesiredState": "Shutdown",
+                  "Error": "\"task: non-zero exit (3)\"", "Name": "crashing.1", "Node": "hdfnode0"}],
+    "badimage": [{"CurrentState": "Rejected 1 second ago", "DesiredState": "Ready",
+                  "Error": "\"No such image: hdf.invalid/nothing:1\"", "Name": "badimage.1", "Node": "hdfnode0"},
+                 {"CurrentState": "Rejected 6 seconds ago", "DesiredState": "Shutdown",
+                  "Error": "\"No such image: hdf.invalid/nothing:1\"", "Name": "badimage.1", "Node": "hdfnode0"}],
+    "unhealthy": [{"CurrentState": "Ready 2 seconds ago", "DesiredState": "Ready", "Error": "",
+                   "Name": "unhealthy.1", "Node": "hdfnode0"},
+                  {"CurrentState": "Failed 3 seconds ago", "DesiredState": "Shutdown",
+                   "Error": "\"task: non-zero exit (137): dockerexec: unhealthy container\"",
+                   "Name": "unhealthy.1", "Node": "hdfnode0"}],
+    "portclash": [{"CurrentState": "Pending 15 seconds ago", "DesiredState": "Running",
+                   "Error": "\"no suitable node (host-mode port already in use on 1 node)\"",
+                   "Name": "portclash.1", "Node": ""}],
+}
+
+
+def test_real_running_healthy_service_converges():
+    tasks = [dict(t, healthy=True) for t in REAL_PS["good"]]
+    assert convergence_report(tasks, service="good", has_healthcheck=True, expected=1) == (
+        True, "service good: 1/1 tasks running and healthy")
+
+
+@pytest.mark.parametrize(("svc", "expected"), [
+    ("unplaceable", 'unplaceable.1: no suitable node (scheduling constraints not satisfied on 1 node) — check '
+                    "placement constraints"),
+    ("crashing", "crashing.1 on hdfnode0: task exited with code 3 (task: non-zero exit (3))"),
+    ("badimage", "badimage.1 on hdfnode0: image cannot be pulled (No such image: hdf.invalid/nothing:1)"),
+    ("unhealthy", "unhealthy.1 on hdfnode0: health check failed"),
+    ("portclash", "a published port is taken on every node"),
+])
+def test_real_failures_are_explained(svc, expected):
+    ok, message = convergence_report(REAL_PS[svc], service=svc, expected=1)
+    assert ok is False
+    assert message.startswith(f"service {svc}: 0/1 tasks running; ")
+    assert expected in message
+    assert '"' not in message      # the CLI's quotes around the error are removed

@@ -1,7 +1,11 @@
 """Ansible inventory plugin `hive_inventory`: the hive definition (stages, servers, mothers).
 
-A thin adapter: hive_builder.model validates and expands the whole inventory directory, and this
-plugin adds the operations of its own file (hive_builder.inventory_json.inventory_ops).
+A thin adapter: hive_builder.model validates and expands the whole inventory directory (once per
+process), and this plugin adds the operations of its own file (inventory_json.inventory_ops), so
+Ansible's inventory equals `hive inventory`. Any inventory error raises AnsibleParserError with all
+messages. For that to fail the run (not just warn), ansible.cfg needs
+`[inventory] any_unparsed_is_failed = True`; list hive_inventory, hive_services first in
+`enable_plugins` so other plugins do not also try (and complain about) our files.
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ def declares_plugin(path: str, name: str) -> bool:
     """Whether the file's top-level `plugin:` is `name` (cheap line scan, no YAML parse)."""
     if not path.endswith(SUFFIXES):
         return False
+    wanted = (f"plugin: {name}", f"plugin: '{name}'", f'plugin: "{name}"')
     try:
         with open(path, encoding="utf-8") as f:
-            return any(line.split("#")[0].strip() in (f"plugin: {name}", f"plugin: '{name}'",
-                                                     f'plugin: "{name}"') for line in f)
+            return any(not line[:1].isspace() and line.split("#")[0].strip() in wanted
+                       for line in f)
     except (OSError, UnicodeDecodeError):
         return False
 

@@ -63,18 +63,6 @@ def facts_from_probe(p: KernelProbe) -> dict:
     return {"ipvs": ipvs_available(p), "drbd": drbd_mode(p)}
 
 
-def facts_warning(facts: dict) -> str | None:
-    """The one line announcing how the site adapts (None when nothing is missing)."""
-    gaps = []
-    if not facts.get("ipvs", True):
-        gaps.append("no IPVS in the host kernel: swarm VIP load balancing and the ingress routing mesh "
-                    "cannot work, services publish ports in host mode with endpoint_mode dnsrr")
-    if facts.get("drbd") == "emulated":
-        gaps.append("no DRBD module in the host kernel: DRBD volumes are emulated by storage shared "
-                    "between the node containers (no real replication)")
-    return "; ".join(gaps) or None
-
-
 def nameservers(resolv_conf_text: str) -> list[str]:
     """Resolvers of the host usable from inside containers (loopback ones are not reachable there).
 

@@ -13,8 +13,8 @@ from hive_builder.providers.base import Provider
 from hive_builder.providers.docker import kernel
 from hive_builder.providers.docker.engine import Engine, overlapping
 from hive_builder.providers.docker.image import ensure_node_image
-from hive_builder.providers.docker.runspec import (STOP_TIMEOUT, admin_bootstrap_script, container_specs,
-                                                   network_spec, volume_name)
+from hive_builder.providers.docker.runspec import (SHARED_DIR, STOP_TIMEOUT, admin_bootstrap_script,
+                                                   container_specs, network_spec, shared_volume_name)
 from hive_builder.providers.plan import ProvisionPlan
 from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
@@ -105,6 +105,9 @@ class DockerProvider(Provider):
         if eng.network(plan.network_name) is None:
             eng.create_network(network_spec(plan))
             changed = True
+        if not eng.volume_exists(shared_volume_name(plan)):
+            eng.create_volume(shared_volume_name(plan), plan.labels)
+            changed = True
         for spec in container_specs(plan, image):
             state = eng.container(spec.name)
             if state is None:
@@ -149,7 +152,7 @@ class DockerProvider(Provider):
                                          identity_file=str(plan.private_key)) for s in plan.servers)
 
     def facts(self, plan: ProvisionPlan) -> dict:
-        return {**kernel.facts_from_probe(self.probe()), "dns": kernel.host_nameservers()}
+        return {**kernel.facts_from_probe(self.probe()), "dns": kernel.host_nameservers(), "shared_dir": SHARED_DIR}
 
     # -- helpers --------------------------------------------------------------------------------
     @staticmethod
@@ -186,4 +189,4 @@ class DockerProvider(Provider):
             time.sleep(0.5)
 
 
-__all__ = ["DockerProvider", "volume_name"]
+__all__ = ["DockerProvider", "ssh_banner"]

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
 STOP_TIMEOUT = 30  # seconds: systemd shutdown waits for inner containers' 10 s grace
+# One host volume mounted in every node of the stage: storage all nodes see, on which later phases
+# emulate DRBD volumes when the host kernel has no DRBD (provider_facts.yml `drbd: emulated`).
+SHARED_DIR = "/var/lib/hive-shared"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class ContainerSpec:
     aliases: tuple[str, ...]
     volume: str
     labels: dict[str, str]
+    shared_volume: str = ""
 
     def create_kwargs(self) -> dict:
         """Arguments of the docker SDK low-level API, in three parts:
@@ -48,7 +52,7 @@ class ContainerSpec:
                 "detach": True,
                 "stop_signal": "SIGRTMIN+3",
                 "stop_timeout": STOP_TIMEOUT,
-                "volumes": ["/sys/fs/cgroup", "/var/lib/docker"],
+                "volumes": ["/sys/fs/cgroup", "/var/lib/docker", *([SHARED_DIR] if self.shared_volume else [])],
             },
             "host_config": {
                 "cap_add": ["ALL"],
@@ -56,7 +60,8 @@ class ContainerSpec:
                 "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
                 "cgroupns": "host",
                 "binds": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
-                          self.volume: {"bind": "/var/lib/docker", "mode": "rw"}},
+                          self.volume: {"bind": "/var/lib/docker", "mode": "rw"},
+                          **({self.shared_volume: {"bind": SHARED_DIR, "mode": "rw"}} if self.shared_volume else {})},
                 "tmpfs": {"/run": "", "/run/lock": "", "/tmp": ""},
                 "network_mode": self.network,
             },
@@ -78,6 +83,8 @@ class ContainerSpec:
             args += ["--security-opt", opt]
         args += ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
                  "-v", f"{self.volume}:/var/lib/docker"]
+        if self.shared_volume:
+            args += ["-v", f"{self.shared_volume}:{SHARED_DIR}"]
         for mount in k["host_config"]["tmpfs"]:
             args += ["--tmpfs", mount]
         args += ["--stop-signal", "SIGRTMIN+3", "--stop-timeout", str(STOP_TIMEOUT)]
@@ -95,12 +102,16 @@ def volume_name(server: ServerPlan) -> str:
     return f"{server.name}-docker"
 
 
+def shared_volume_name(plan: ProvisionPlan) -> str:
+    return f"{plan.network_name}-shared"
+
+
 def container_spec(plan: ProvisionPlan, server: ServerPlan, image: str) -> ContainerSpec:
     labels = {**plan.labels, "hive-builder.host": server.name}
     return ContainerSpec(name=server.name, image=image, hostname=server.short_name,
                          network=plan.network_name, ip=server.ip,
                          aliases=tuple(dict.fromkeys((server.name, server.short_name))),
-                         volume=volume_name(server), labels=labels)
+                         volume=volume_name(server), labels=labels, shared_volume=shared_volume_name(plan))
 
 
 def container_specs(plan: ProvisionPlan, image: str) -> list[ContainerSpec]:

@@ -1,0 +1,93 @@
+"""`hive` entry point: parse, resolve variables, dispatch, and turn errors into one clear line."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+from hive_builder.cli import commands
+from hive_builder.cli.context import build_context
+from hive_builder.cli.parser import build_parser, cli_values
+from hive_builder.config.catalogue import PHASE_NAMES
+from hive_builder.errors import HiveError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage errors and -h: argparse already printed
+        return e.code if isinstance(e.code, int) else 2
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("hive: error: a subcommand is required (hive -h lists them)", file=sys.stderr)
+        return 2
+    with _sigterm_as_interrupt():
+        try:
+            ctx = build_context(cli_values(args))
+            dispatch(args, ctx, commands.describe_argv(argv))
+            return 0
+        except HiveError as e:
+            print(f"HIVE ERROR: {e}", file=sys.stderr)
+            return e.exit_code
+        except KeyboardInterrupt:
+            print("ABORTED: keyboard interruption", file=sys.stderr)
+            return 130
+        except Exception as e:  # a bug: one line for the user, the traceback in a file
+            path = _save_traceback()
+            print(f"HIVE INTERNAL ERROR: {type(e).__name__}: {e} (traceback in {path})",
+                  file=sys.stderr)
+            return 1
+
+
+def dispatch(args, ctx, command: str) -> None:
+    name = args.command
+    if name == "init":
+        commands.cmd_init(ctx)
+    elif name == "set":
+        commands.cmd_set(ctx, args.variable_name, args.value)
+    elif name == "ssh":
+        commands.cmd_ssh(ctx)
+    elif name == "check":
+        commands.cmd_check(ctx, command)
+    elif name == "inventory":
+        commands.cmd_inventory(ctx, command)
+    elif name == "all":
+        commands.cmd_all(ctx, command)
+    elif name in PHASE_NAMES:
+        commands.cmd_phase(ctx, name, command)
+    else:  # the parser only accepts the names above
+        raise HiveError(f"unknown subcommand {name}")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """A SIGTERM (e.g. from a CI runner) cleans up like Ctrl-C: tunnels stopped, lock released."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not in the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _save_traceback() -> str:
+    fd, path = tempfile.mkstemp(prefix=time.strftime("hive-traceback-%Y%m%d-%H%M%S-"),
+                                suffix=".log")
+    with open(fd, "w") as f:
+        traceback.print_exc(file=f)
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())

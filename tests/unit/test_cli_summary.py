@@ -1,0 +1,55 @@
+from hive_builder.cli.summary import group_members, summarize
+
+INVENTORY = {
+    "_meta": {"hostvars": {
+        "p-mother.x": {"ansible_connection": "local"},
+        "p-hive0.x": {"hive_private_ip": "10.0.0.4"},
+        "p-hive1.x": {"hive_private_ip": "10.0.0.5"},
+        "s-hive0.x": {"hive_private_ip": "10.1.0.4"},
+        "web": {"hive_ports": [{"published_port": 61001, "target_port": 80, "protocol": "tcp"}]},
+        "worker": {"hive_ports": []},
+        "volume_db": {"hive_volume": {"name": "db", "drbd": {"device_id": 3}}},
+        "volume_cache": {"hive_volume": {"name": "cache", "driver": "local"}},
+    }},
+    "all": {"children": ["hosts", "services", "private", "staging"]},
+    "hosts": {"children": ["servers", "mother"]},
+    "servers": {"children": ["hives", "repository"]},
+    "hives": {"hosts": ["p-hive0.x", "s-hive0.x"]},
+    "repository": {"hosts": ["p-hive1.x", "s-hive0.x"]},
+    "first_hive": {"hosts": ["p-hive0.x", "s-hive0.x"]},
+    "mother": {"hosts": ["p-mother.x"]},
+    "services": {"hosts": ["web", "worker"]},
+    "drbd_volumes": {"hosts": ["volume_db"]},
+    "volumes": {"hosts": ["volume_cache"]},
+    "private": {"hosts": ["p-mother.x", "p-hive0.x", "p-hive1.x", "web", "volume_db", "volume_cache"]},
+    "staging": {"hosts": ["s-hive0.x", "worker"]},
+}
+
+
+def test_group_members_follow_children():
+    members = group_members(INVENTORY)
+    assert members["servers"] == {"p-hive0.x", "s-hive0.x", "p-hive1.x"}
+    assert members["hosts"] == members["servers"] | {"p-mother.x"}
+
+
+def test_summary_of_one_stage():
+    text = summarize(INVENTORY, "private")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert lines == [
+        "stage private",
+        "hosts:",
+        "p-mother.x local mother",
+        "p-hive0.x 10.0.0.4 first_hive hives",
+        "p-hive1.x 10.0.0.5 repository",
+        "services:",
+        "web ports: 61001->80/tcp",
+        "volumes:",
+        "volume_cache driver local",
+        "volume_db drbd device_id 3",
+    ]
+
+
+def test_other_stage_objects_are_not_listed():
+    text = summarize(INVENTORY, "staging")
+    assert "worker no published port" in " ".join(text.split())
+    assert "p-hive0.x" not in text and "web" not in text
