@@ -33,28 +33,37 @@ def summarize(inventory: Mapping, stage: str) -> str:
     in_stage = groups.get(stage, set())
 
     def of(group: str) -> list[str]:
-        # inventory order is the model's order (hive0, hive1, ...): keep it
-        return [h for h in hostvars if h in in_stage and h in groups.get(group, set())] or \
-            sorted(in_stage & groups.get(group, set()))
+        # hostvars are in the model's order (hive0, hive1, ...): keep it
+        members = in_stage & groups.get(group, set())
+        ordered = [h for h in hostvars if h in members]
+        return ordered + sorted(members - set(ordered))
 
     lines = [f"stage {stage}"]
-    lines.append("hosts:")
+
+    def section(title: str, entries: list[str]) -> None:
+        lines.append(f"{title}:")
+        lines.extend(entries or ["  (none)"])
+
+    hosts = []
     for host in of("hosts") or of("servers"):
         hv = hostvars.get(host, {})
         address = hv.get("hive_private_ip") or ("local" if host in groups.get("mother", ()) else "-")
         roles = [g for g in ROLE_GROUPS if host in groups.get(g, set())]
-        lines.append(f"  {host:<32} {address:<16} {' '.join(roles)}")
-    lines.append("services:")
+        hosts.append(f"  {host:<32} {address:<16} {' '.join(roles)}")
+    section("hosts", hosts)
+    services = []
     for svc in of("services"):
         ports = [_port(p) for p in hostvars.get(svc, {}).get("hive_ports") or ()]
-        lines.append(f"  {svc:<32} {'ports: ' + ', '.join(ports) if ports else 'no published port'}")
-    lines.append("volumes:")
+        services.append(f"  {svc:<32} {'ports: ' + ', '.join(ports) if ports else 'no published port'}")
+    section("services", services)
+    volumes = []
     for vol in of("volumes") + of("drbd_volumes"):
         spec = hostvars.get(vol, {}).get("hive_volume") or {}
         drbd = spec.get("drbd")
         kind = (f"drbd device_id {drbd.get('device_id', '?')}" if isinstance(drbd, Mapping)
                 else f"driver {spec.get('driver', 'local')}")
-        lines.append(f"  {vol:<32} {kind}")
+        volumes.append(f"  {vol:<32} {kind}")
+    section("volumes", volumes)
     return "\n".join(lines) + "\n"
 
 

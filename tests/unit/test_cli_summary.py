@@ -53,3 +53,12 @@ def test_other_stage_objects_are_not_listed():
     text = summarize(INVENTORY, "staging")
     assert "worker no published port" in " ".join(text.split())
     assert "p-hive0.x" not in text and "web" not in text
+
+
+def test_empty_sections_say_none():
+    text = summarize({"_meta": {"hostvars": {"p-mother.x": {}}}, "mother": {"hosts": ["p-mother.x"]},
+                      "hosts": {"children": ["mother"]}, "private": {"hosts": ["p-mother.x"]}},
+                     "private")
+    assert [" ".join(line.split()) for line in text.splitlines()] == [
+        "stage private", "hosts:", "p-mother.x local mother", "services:", "(none)",
+        "volumes:", "(none)"]
