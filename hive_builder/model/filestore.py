@@ -9,18 +9,16 @@ when the new file does not exist yet (decision 1).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hive_builder.config import persistence
 from hive_builder.errors import InventoryError
 from hive_builder.model.allocation import DEVICE_MAP, PORT_MAP
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the maps grow: use libyaml when present
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 FILE_NAME = "persistent_values.yml"
 LEGACY_NAME = "persistents.yml"
 KINDS = (PORT_MAP, DEVICE_MAP)
@@ -74,22 +72,16 @@ class PersistentFileStore:
         return bool(self._pending)
 
     def flush(self) -> None:
+        """Write the pending maps into the freshest file under the shared writer lock."""
         if not self._pending:
             return
-        data = _read(self.path)  # fresh: other keys may have changed since we read
-        for (kind, stage), mapping in self._pending.items():
-            scopes = data.get(kind)
-            if not isinstance(scopes, dict):
-                scopes = data[kind] = {}
-            scopes[stage] = dict(mapping)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                yaml.dump(data, out, Dumper=_Dumper, default_flow_style=False, sort_keys=True,
-                          allow_unicode=True)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self._data, self._pending = data, {}
+
+        def merge(data: dict[str, Any]) -> None:
+            for (kind, stage), mapping in self._pending.items():
+                scopes = data.get(kind)
+                if not isinstance(scopes, dict):
+                    scopes = data[kind] = {}
+                scopes[stage] = dict(mapping)
+
+        self._data = persistence.update(self.path.parent.parent, merge)
+        self._pending = {}

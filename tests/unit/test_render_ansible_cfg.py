@@ -22,8 +22,9 @@ bin_ansible_callbacks = True
 log_path = /p/.hive/private/hive.log
 
 [inventory]
-enable_plugins = host_list, script, auto, yaml, ini, toml, hive_inventory, hive_services
+enable_plugins = hive_inventory, hive_services, host_list, script, auto, yaml, toml
 unparsed_is_failed = True
+any_unparsed_is_failed = True
 
 [ssh_connection]
 pipelining = True
