@@ -117,17 +117,33 @@ def cmd_inventory(ctx: Context, command: str) -> None:
 
 
 def cmd_phase(ctx: Context, phase_name: str, command: str) -> None:
-    with session(ctx, command):
+    with session(ctx, command) as site:
+        if phase_name == phases.PHASES[0].name:
+            preflight_provider(ctx, site)
         _run_and_record(ctx, phase_name)
+
+
+def preflight_provider(ctx: Context, site) -> None:
+    """Refuse before Ansible runs when the stage's provider cannot work here (no engine, cidr
+    collision, provider not implemented): bad input never gets as far as a half-built site."""
+    if ctx.values.get("destroy") or ctx.values.get("halt"):
+        return  # tearing down must stay possible whatever changed in the inventory
+    from hive_builder.providers import get_provider
+    from hive_builder.providers.plan import plan_from_stage
+    provider = get_provider(site.stages[ctx.stage].provider)
+    provider.sanity_check(plan_from_stage(site, ctx.stage, context_dir=ctx.context_dir,
+                                          root_dir=ctx.root_dir))
 
 
 def cmd_all(ctx: Context, command: str) -> None:
     start = str(ctx.values.get("start_phase") or phases.PHASES[0].name)
     todo = phases.phases_from(start)
-    with session(ctx, command):
+    with session(ctx, command) as site:
         say(f"running phases {', '.join(todo)} on stage {ctx.stage}")
         started = time.monotonic()
         for phase_name in todo:
+            if phase_name == phases.PHASES[0].name:
+                preflight_provider(ctx, site)
             try:
                 _run_and_record(ctx.with_values(phase=phase_name), phase_name)
             except HiveError as e:

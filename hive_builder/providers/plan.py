@@ -118,3 +118,18 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
         admin_user=admin_user or "admin",
         private_key_path=Path(private_key_path) if private_key_path else None,
         public_key_path=Path(public_key_path) if public_key_path else None)
+
+
+def plan_from_stage(site: Any, stage: str, *, context_dir: str | Path, root_dir: str | Path) -> ProvisionPlan:
+    """The plan straight from the model (`hive_builder.model.Site`), for checks made before Ansible
+    runs. The admin user is the provider default; group_vars overrides are only known to Ansible."""
+    from hive_builder.model import derived_host_vars  # the model is pure; imported on use
+    st = site.stages[stage]
+    admin = derived_host_vars(site, stage).get("hive_safe_admin", "admin")
+    return ProvisionPlan(
+        hive_name=site.name, stage=stage, cidr=st.spec.cidr, context_dir=Path(context_dir),
+        root_dir=Path(root_dir), admin_user=str(admin),
+        servers=tuple(ServerPlan(name=s.name, ip=s.private_ip,
+                                 roles=tuple(g for g in ROLE_GROUPS if g in s.groups),
+                                 root_password=s.vars.get("hive_root_password") or None)
+                      for s in st.servers))

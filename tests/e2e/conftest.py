@@ -15,13 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.site import docker_available
+
 PROJECT = Path(__file__).parent / "project"
 HIVE = [str(Path(sys.executable).parent / "hive")]
-
-
-def docker_available() -> bool:
-    return shutil.which("docker") is not None and subprocess.run(
-        ["docker", "info"], capture_output=True).returncode == 0
 
 
 def pytest_collection_modifyitems(config, items):

@@ -2,17 +2,12 @@
 
 import subprocess
 
+from tests.e2e.site import labelled
+
 
 def _docker_lines(*args: str) -> list[str]:
     out = subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
     return [line for line in out.splitlines() if line.strip()]
-
-
-def _ours(kind: str) -> list[str]:
-    listing = {"container": ["ps", "-a", "--format", "{{.Names}}"],
-               "network": ["network", "ls", "--format", "{{.Name}}"],
-               "volume": ["volume", "ls", "--format", "{{.Name}}"]}[kind]
-    return _docker_lines(*listing, "--filter", "label=hive-builder.site=e2e")
 
 
 def test_halt_start_destroy(site):
@@ -30,6 +25,6 @@ def test_halt_start_destroy(site):
     assert swarm.returncode == 0, swarm.stderr
 
     site.run("build-infra", "-D")
-    assert _ours("container") == []
-    assert _ours("network") == []
-    assert _ours("volume") == []
+    assert labelled("container", "e2e") == []
+    assert labelled("network", "e2e") == []
+    assert labelled("volume", "e2e") == []

@@ -21,6 +21,7 @@ class Recorder:
         self.calls = []
         self.fail_phase = None
         self.loaded = []
+        self.preflights = []
 
     def run_command(self, argv, env):
         playbook = Path(argv[-1]).stem
@@ -46,6 +47,7 @@ def project(tmp_path, monkeypatch):
     rec = Recorder()
     monkeypatch.setattr(ansible, "run_command", rec.run_command)
     monkeypatch.setattr(commands, "load_inventory", lambda ctx: rec.loaded.append(ctx.stage))
+    monkeypatch.setattr(commands, "preflight_provider", lambda ctx, site: rec.preflights.append(ctx.stage))
 
     def hive(*args):
         return main(["-r", str(root), "-W", str(temp), "-P", str(playbooks), *args])

@@ -36,8 +36,8 @@ def hive_daemon_json(host, internal_cidr=None, provider=None, provider_facts=Non
                                           provider=provider, provider_facts=provider_facts or {})
 
 
-def hive_hosts_blocks(names, ips):
-    return hosts_block.hosts_blocks(list(names), list(ips))
+def hive_hosts_block(names, ips):
+    return hosts_block.hosts_block(list(names), list(ips))
 
 
 def hive_rules_v4(stage_ips, is_repository=False, has_mirrored_disk=False, ssh_port=22,
@@ -110,7 +110,7 @@ def hive_resolv_nameservers(path="/etc/resolv.conf"):
 
 class FilterModule:
     def filters(self):
-        fns = [hive_internal_cidr, hive_daemon_json, hive_hosts_blocks, hive_rules_v4,
+        fns = [hive_internal_cidr, hive_daemon_json, hive_hosts_block, hive_rules_v4,
                hive_registry_config, hive_swarm_label_args, hive_subject_ordered,
                hive_subject_alt_names, hive_docker_config_with_proxies, hive_network_params,
                hive_load_yaml_file, hive_resolv_nameservers]
