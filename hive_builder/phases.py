@@ -38,11 +38,11 @@ class Phase:
 PHASES: tuple[Phase, ...] = (
     Phase("build-infra"),
     Phase("setup-hosts", limit_rule="names"),
-    Phase("build-images", limit_rule="images"),
+    Phase("build-images", limit_rule="images", docker_tunnels=True),
     Phase("build-volumes"),
     Phase("build-networks"),
     Phase("deploy-services"),
-    Phase("initialize-services", limit_rule="names"),
+    Phase("initialize-services", limit_rule="names", docker_tunnels=True),
 )
 _BY_NAME = {p.name: p for p in PHASES}
 

@@ -116,6 +116,25 @@ def cmd_inventory(ctx: Context, command: str) -> None:
         run_inventory_list(ctx.values)
 
 
+def cmd_volume_status(ctx: Context, command: str) -> None:
+    from hive_builder.cli import volume_status as vs
+    limit = [x for x in str(ctx.values.get("limit_target") or "").split(",") if x]
+    with session(ctx, command) as site:
+        volumes = vs.drbd_volumes(site, ctx.stage, limit)
+        if not volumes:
+            say(f"stage {ctx.stage} has no DRBD volumes")
+            return
+        if vs.emulated(ctx.context_dir):
+            say(f"DRBD is emulated on this provider (shared storage, no replication): "
+                f"{', '.join(volumes)} have no DRBD state to show")
+            return
+        hives = [s.name for s in site.stages[ctx.stage].hives]
+        text, healthy = vs.report(vs.collect(hives, volumes, vs.ssh_runner(ctx.ssh_config)))
+    print(text, end="", flush=True)
+    if not healthy:
+        raise HiveError("some DRBD volumes need repair (see the findings above)")
+
+
 def cmd_phase(ctx: Context, phase_name: str, command: str) -> None:
     with session(ctx, command) as site:
         if phase_name == phases.PHASES[0].name:

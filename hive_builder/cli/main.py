@@ -57,6 +57,8 @@ def dispatch(args, ctx, command: str) -> None:
         commands.cmd_check(ctx, command)
     elif name == "inventory":
         commands.cmd_inventory(ctx, command)
+    elif name == "volume-status":
+        commands.cmd_volume_status(ctx, command)
     elif name == "all":
         commands.cmd_all(ctx, command)
     elif name in PHASE_NAMES:

@@ -23,6 +23,7 @@ DESCRIPTIONS = {
     "init": "initialize hive environment",
     "set": "set hive variable persistently",
     "ssh": "ssh to hive server",
+    "volume-status": "show every DRBD volume's role, disk and peer states on every hive, with repairs",
 }
 
 # Options that may not be combined on one subcommand.
