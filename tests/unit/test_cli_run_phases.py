@@ -1,6 +1,7 @@
 """Phase subcommands and `hive all` through `main(argv)` with ansible replaced by a recorder
 (reference §14.4 cases 35-37, 43; decisions 3, 8, 9)."""
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -46,6 +47,9 @@ def project(tmp_path, monkeypatch):
     temp.mkdir()
     rec = Recorder()
     monkeypatch.setattr(ansible, "run_command", rec.run_command)
+    # build-images and initialize-services open docker-socket tunnels (ssh); their own tests are
+    # in test_cli_tunnels.py
+    monkeypatch.setattr(ansible, "_docker_tunnels_for", lambda phase, values: contextlib.nullcontext())
     monkeypatch.setattr(commands, "load_inventory", lambda ctx: rec.loaded.append(ctx.stage))
     monkeypatch.setattr(commands, "preflight_provider", lambda ctx, site: rec.preflights.append(ctx.stage))
 

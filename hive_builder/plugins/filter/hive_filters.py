@@ -12,9 +12,10 @@ from pathlib import Path
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from hive_builder.render import (daemon_json, docker_client_config, hosts_block, internal_cidr,
+from hive_builder.render import (daemon_json, docker_client_config, hosts_block,
                                  iptables, networks, registry_config, swarm_labels,
                                  tls_certificate)
+from hive_builder.render.internal_cidr import split_internal_cidr
 
 
 def _guard(fn):
@@ -28,7 +29,7 @@ def _guard(fn):
 
 
 def hive_internal_cidr(cidr):
-    return internal_cidr.split_internal_cidr(cidr or None)
+    return split_internal_cidr(cidr or None)
 
 
 def hive_daemon_json(host, internal_cidr=None, provider=None, provider_facts=None):

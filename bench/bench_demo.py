@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Times `hive all` for the demo project (examples/demo) from nothing, then its no-op rerun.
+
+usage: bench/bench_demo.py [--keep]
+Copies examples/demo to a temp dir, runs `hive all` there with the `hive` next to this Python
+(targets: fresh <= 6 min, no-op <= 60 s), prints the phase lines hive itself prints and both
+totals, checks that the demo page answers, then destroys the site (unless --keep). Not a test:
+numbers go into the closing notes. The node image is built first and not counted (it is cached
+between runs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent / "examples" / "demo"
+HIVE = str(Path(sys.executable).parent / "hive")
+PHASE_LINE = re.compile(r"=== PHASE (\S+) END .*\(([\d.]+)s\)")
+
+
+def hive(root: Path, temp: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([HIVE, "-r", str(root), "-W", str(temp), *args], capture_output=True, text=True)
+
+
+def _checked(root: Path, temp: Path, *args: str) -> subprocess.CompletedProcess:
+    proc = hive(root, temp, *args)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-4000:])
+        raise SystemExit(f"hive {' '.join(args)} failed")
+    return proc
+
+
+def timed_all(root: Path, temp: Path, label: str) -> float:
+    t0 = time.monotonic()
+    proc = _checked(root, temp, "all")
+    total = time.monotonic() - t0
+    for phase, took in PHASE_LINE.findall(proc.stdout + proc.stderr):
+        print(f"  {label:12} {phase:20} {float(took):6.1f}s", flush=True)
+    changed = sum(int(n) for n in re.findall(r"changed=(\d+)", proc.stdout))
+    print(f"{label}: hive all {total:.1f}s (sum of changed= in the recaps: {changed})", flush=True)
+    return total
+
+
+def demo_url(root: Path, temp: Path) -> str:
+    inventory = json.loads(_checked(root, temp, "inventory").stdout)
+    hostvars = inventory["_meta"]["hostvars"]
+    first = inventory["first_hive"]["hosts"][0]
+    return f"http://{hostvars[first]['hive_private_ip']}:8080/"
+
+
+def main() -> None:
+    keep = "--keep" in sys.argv
+    base = Path(tempfile.mkdtemp(prefix="hive-bench-demo-"))
+    root, temp = base / "demo", base / "tmp"
+    shutil.copytree(PROJECT, root, ignore=shutil.ignore_patterns(".hive"))
+    temp.mkdir()
+    from hive_builder.providers.docker import ensure_node_image  # noqa: PLC0415
+    t0 = time.monotonic()
+    ensure_node_image()
+    print(f"node image ready (cached or built): {time.monotonic() - t0:.1f}s")
+    try:
+        fresh = timed_all(root, temp, "fresh")
+        url = demo_url(root, temp)
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            print(f"{url} -> {resp.status}: {resp.read(300).decode(errors='replace')!r}")
+        noop = timed_all(root, temp, "no-op rerun")
+        print(f"RESULT fresh {fresh:.1f}s (target 360), no-op {noop:.1f}s (target 60)")
+    finally:
+        if not keep:
+            hive(root, temp, "build-infra", "-D")
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

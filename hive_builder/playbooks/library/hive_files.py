@@ -1,0 +1,102 @@
+#!/usr/bin/python
+"""Ensure several small files on a server in one module call (setup-hosts is dominated by the
+per-task cost of Ansible, not by the work itself).
+
+Self-contained: it runs on the servers, where hive_builder is not installed.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hive_files
+short_description: ensure several files (content or a copy of another file on the host)
+options:
+  files:
+    description: list of {path, content | src, mode, owner, group}; parent directories are made (0755)
+    type: list
+    elements: dict
+    required: true
+"""
+
+import errno
+import grp
+import os
+import pwd
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def _desired_bytes(spec: dict) -> bytes:
+    if spec.get("src") is not None:
+        with open(spec["src"], "rb") as fh:
+            return fh.read()
+    return (spec.get("content") or "").encode()
+
+
+def _write(path: str, data: bytes) -> None:
+    directory = os.path.dirname(path) or "/"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".hive-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if exc.errno not in (errno.EBUSY, errno.EXDEV):
+            raise
+        with open(path, "wb") as fh:     # a bind-mounted file cannot be replaced by rename
+            fh.write(data)
+
+
+def ensure_file(spec: dict, check: bool) -> bool:
+    """Make the file match `spec`; True when something was (or would be) changed."""
+    path = spec["path"]
+    data = _desired_bytes(spec)
+    mode = int(str(spec.get("mode") or "0644"), 8)
+    uid = pwd.getpwnam(spec["owner"]).pw_uid if spec.get("owner") else 0
+    gid = grp.getgrnam(spec["group"]).gr_gid if spec.get("group") else (
+        pwd.getpwuid(uid).pw_gid if spec.get("owner") else 0)
+    changed = False
+    try:
+        with open(path, "rb") as fh:
+            same = fh.read() == data
+    except FileNotFoundError:
+        same = False
+    if not same:
+        changed = True
+        if not check:
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            _write(path, data)
+    if check and not os.path.exists(path):
+        return changed
+    st = os.stat(path)
+    if (st.st_mode & 0o7777) != mode:
+        changed = True
+        if not check:
+            os.chmod(path, mode)
+    if (st.st_uid, st.st_gid) != (uid, gid):
+        changed = True
+        if not check:
+            os.chown(path, uid, gid)
+    return changed
+
+
+def main():
+    module = AnsibleModule(argument_spec={"files": {"type": "list", "elements": "dict", "required": True}},
+                           supports_check_mode=True)
+    changed_paths = []
+    for spec in module.params["files"]:
+        if not spec.get("path"):
+            module.fail_json(msg="hive_files: every entry needs a path")
+        try:
+            if ensure_file(spec, module.check_mode):
+                changed_paths.append(spec["path"])
+        except (OSError, KeyError) as exc:
+            module.fail_json(msg=f"hive_files: {spec['path']}: {exc}")
+    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""build-images, deploy-services and initialize-services on the shared e2e site.
+
+Services: tests/e2e/project/inventory/services.yml — `kvs` (sqlite behind HTTP, rows loaded by
+the initialize role e2e-kvs-data) and `web` (reads kvs, published port auto-assigned). The tests
+depend on each other's site state and run in file order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+BROKEN_SERVICES = """\
+plugin: hive_services
+services:
+  broken:
+    image: {registry}/image_web:latest
+    command: [python3, -c, "raise SystemExit(3)"]
+    networks: [e2e_backend]
+"""
+
+
+def _recap_changed(output: str) -> dict[str, int]:
+    """host -> changed count from ansible's PLAY RECAP lines."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def _hostvars(site) -> dict:
+    return json.loads(site.run("inventory").stdout)["_meta"]["hostvars"]
+
+
+def _hive_ips(site) -> list[str]:
+    ips, host = {}, None
+    for line in site.ssh_config.read_text().splitlines():
+        words = line.split()
+        if words[:1] == ["Host"]:
+            host = words[1]
+        elif words[:1] == ["HostName"] and host:
+            ips[host] = words[1]
+    return [ips[h] for h in site.hives]
+
+
+def _web_port(site) -> int:
+    ports = _hostvars(site)["web"]["hive_ports"]
+    return next(p["published_port"] for p in ports if p["target_port"] == 8080)
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except OSError as exc:
+        return 0, str(exc)
+
+
+def _web_page(site, expect: str, wait: float = 60) -> str:
+    """The page of the web service, from whichever hive runs its task (host-mode publishing)."""
+    port = _web_port(site)
+    deadline = time.monotonic() + wait
+    seen = []
+    while True:
+        for ip in _hive_ips(site):
+            status, body = _get(f"http://{ip}:{port}/")
+            if status == 200 and expect in body:
+                return body
+            seen.append(f"{ip}:{port} -> {status} {body[:200]!r}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no hive answered with {expect!r} on port {port}:\n" + "\n".join(seen[-6:]))
+        time.sleep(2)
+
+
+def _services(site) -> set[str]:
+    out = site.ssh(site.hives[0], "sudo docker service ls --format '{{.Name}}'").stdout
+    return set(out.split())
+
+
+def test_build_deploy_initialize_serves_data_from_the_database(site):
+    site.run("build-images")
+    images = site.ssh(site.repository, "sudo docker image ls --format '{{.Repository}}:{{.Tag}}'").stdout
+    assert f"{site.repository}:5000/image_web:latest" in images
+    assert f"{site.repository}:5000/image_kvs:latest" in images
+    assert f"{site.repository}:5000/hive/debian:bookworm" in images
+
+    site.run("deploy-services")
+    assert {"web", "kvs"} <= _services(site)
+    site.run("initialize-services")
+
+    page = _web_page(site, "greeting=hello from kvs")
+    assert "hive e2e web v1" in page
+    # the initialize role read the web service's published port from hostvars
+    assert f"web_port={_web_port(site)}" in page
+
+
+def test_second_run_changes_nothing(site):
+    images = site.run("build-images")
+    assert "already built from this spec" in images.stdout
+    deploy = site.run("deploy-services")
+    changed = _recap_changed(deploy.stdout)
+    assert changed and all(n == 0 for n in changed.values()), deploy.stdout[-3000:]
+
+
+def test_broken_service_fails_with_its_task_error_and_can_be_removed_alone(site):
+    inventory = site.root_dir / "inventory"
+    (inventory / "broken.yml").write_text(BROKEN_SERVICES.format(registry=f"{site.repository}:5000"))
+    (inventory / "group_vars").mkdir(exist_ok=True)
+    (inventory / "group_vars" / "all.yml").write_text("hive_deploy_timeout: 30\n")
+    try:
+        failed = site.run("deploy-services", check=False)
+        assert failed.returncode != 0
+        assert "service broken" in failed.stdout
+        assert "exited with code 3" in failed.stdout
+        assert "greeting=hello from kvs" in _web_page(site, "greeting=hello from kvs")
+
+        site.run("deploy-services", "-D", "-l", "broken")
+        assert "broken" not in _services(site)
+        assert {"web", "kvs"} <= _services(site)
+    finally:
+        (inventory / "broken.yml").unlink(missing_ok=True)
+        (inventory / "group_vars" / "all.yml").unlink(missing_ok=True)
+
+
+def test_changed_role_rolls_out_a_new_image(site):
+    web_py = site.root_dir / "roles" / "e2e-web" / "files" / "web.py"
+    web_py.write_text(web_py.read_text().replace('VERSION = "v1"', 'VERSION = "v2"'))
+    built = site.run("build-images", "-l", "web")
+    assert "image_web" in built.stdout
+    site.run("deploy-services")
+    page = _web_page(site, "hive e2e web v2")
+    assert "greeting=hello from kvs" in page
+    tags = site.ssh(site.repository, "sudo docker image ls --format '{{.Tag}}' "
+                                     f"{site.repository}:5000/image_web").stdout.split()
+    # latest plus one immutable tag per build
+    assert len([t for t in tags if t != "latest"]) >= 2
+
+
+@pytest.mark.parametrize("phase", ["deploy-services"])
+def test_unknown_limit_is_refused(site, phase):
+    proc = site.run(phase, "-l", "nosuch", check=False)
+    assert proc.returncode != 0
+    assert "nosuch is not a service of stage private" in proc.stdout

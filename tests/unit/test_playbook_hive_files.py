@@ -1,0 +1,47 @@
+"""The hive_files module's file logic (it runs on servers, so it is tested through its function)."""
+
+import importlib.util
+import os
+import pwd
+import grp
+from pathlib import Path
+
+MODULE = Path(__file__).parents[2] / "hive_builder/playbooks/library/hive_files.py"
+spec = importlib.util.spec_from_file_location("hive_files", MODULE)
+hive_files = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hive_files)
+
+ME = pwd.getpwuid(os.getuid()).pw_name
+MY_GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+def spec_for(path, **kw):
+    return {"path": str(path), "owner": ME, "group": MY_GROUP, **kw}
+
+
+def test_creates_file_and_parents_then_reports_no_change(tmp_path):
+    target = tmp_path / "a" / "b" / "daemon.json"
+    assert hive_files.ensure_file(spec_for(target, content="{}\n", mode="0600"), check=False)
+    assert target.read_text() == "{}\n" and (target.stat().st_mode & 0o777) == 0o600
+    assert not hive_files.ensure_file(spec_for(target, content="{}\n", mode="0600"), check=False)
+
+
+def test_mode_change_alone_is_a_change(tmp_path):
+    target = tmp_path / "f"
+    target.write_text("x")
+    target.chmod(0o644)
+    assert hive_files.ensure_file(spec_for(target, content="x", mode="0755"), check=False)
+    assert (target.stat().st_mode & 0o777) == 0o755
+
+
+def test_copy_from_another_file_on_the_host(tmp_path):
+    (tmp_path / "src").write_text("cert")
+    target = tmp_path / "dst"
+    assert hive_files.ensure_file(spec_for(target, src=str(tmp_path / "src"), mode="0600"), check=False)
+    assert target.read_text() == "cert"
+
+
+def test_check_mode_reports_but_does_not_write(tmp_path):
+    target = tmp_path / "new"
+    assert hive_files.ensure_file(spec_for(target, content="x"), check=True)
+    assert not target.exists()

@@ -1,0 +1,105 @@
+"""The services phases' playbooks (build-images, deploy-services, initialize-services).
+
+- the pull/report script that deploy-services runs on every hive, against a fake `docker`;
+- the three playbooks and their roles pass `ansible-playbook --syntax-check`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PLAYBOOKS = Path(__file__).resolve().parents[2] / "hive_builder" / "playbooks"
+PULL_SCRIPT = PLAYBOOKS / "roles" / "deploy-service" / "files" / "hive_pull_images.py"
+BIN = Path(sys.executable).parent
+
+# A fake docker CLI driven by a JSON state file: {"local": {ref: id}, "registry": {ref: id},
+# "containers": {service: [[container id, image id], ...]}}
+FAKE_DOCKER = textwrap.dedent("""\
+    #!{python}
+    import json, os, sys
+    state_file = os.environ["FAKE_DOCKER_STATE"]
+    state = json.load(open(state_file))
+    args = sys.argv[1:]
+    if args[:2] == ["image", "inspect"]:
+        ref = args[-1]
+        if ref in state["local"]:
+            print(state["local"][ref]); sys.exit(0)
+        sys.stderr.write("No such image: " + ref); sys.exit(1)
+    if args[0] == "pull":
+        ref = args[-1]
+        if ref not in state["registry"]:
+            sys.stderr.write("manifest unknown: " + ref); sys.exit(1)
+        state["local"][ref] = state["registry"][ref]
+        json.dump(state, open(state_file, "w")); print(ref); sys.exit(0)
+    if args[0] == "ps":
+        service = args[-1].split("=", 2)[-1]
+        print("\\n".join(c for c, _ in state["containers"].get(service, []))); sys.exit(0)
+    if args[0] == "inspect":
+        images = {{c: i for cs in state["containers"].values() for c, i in cs}}
+        print("\\n".join(images[c] for c in args[3:])); sys.exit(0)
+    sys.exit(2)
+""")
+
+
+@pytest.fixture
+def fake_docker(tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    docker = bindir / "docker"
+    docker.write_text(FAKE_DOCKER.format(python=sys.executable))
+    docker.chmod(0o755)
+    state_file = tmp_path / "state.json"
+
+    def run(state: dict, refs: dict) -> dict:
+        state_file.write_text(json.dumps(state))
+        env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", FAKE_DOCKER_STATE=str(state_file))
+        proc = subprocess.run([sys.executable, str(PULL_SCRIPT), json.dumps(refs)], env=env,
+                              capture_output=True, text=True, check=True)
+        return json.loads(proc.stdout)
+
+    return run
+
+
+def test_pull_reports_new_image_and_running_containers(fake_docker):
+    out = fake_docker({"local": {"r:5000/image_web:latest": "sha256:old"},
+                       "registry": {"r:5000/image_web:latest": "sha256:new"},
+                       "containers": {"web": [["c1", "sha256:old"]]}},
+                      {"web": "r:5000/image_web:latest"})
+    assert out["changed"] is True
+    assert out["images"] == {"web": {"pulled": "sha256:new", "running": ["sha256:old"]}}
+    assert out["errors"] == {}
+
+
+def test_pull_of_an_unchanged_image_is_no_change(fake_docker):
+    out = fake_docker({"local": {"db:1": "sha256:a"}, "registry": {"db:1": "sha256:a"},
+                       "containers": {}},
+                      {"db": "db:1"})
+    assert out["changed"] is False
+    assert out["images"]["db"] == {"pulled": "sha256:a", "running": []}
+
+
+def test_failed_pull_uses_the_local_image_or_reports_the_service(fake_docker):
+    out = fake_docker({"local": {"kept:1": "sha256:k"}, "registry": {}, "containers": {}},
+                      {"kept": "kept:1", "lost": "lost:1"})
+    assert out["images"]["kept"]["pulled"] == "sha256:k"
+    assert "kept" not in out["errors"]
+    assert out["errors"]["lost"].startswith("docker pull lost:1: manifest unknown")
+    assert out["changed"] is False
+
+
+@pytest.mark.parametrize("playbook", ["build-images.yml", "deploy-services.yml", "initialize-services.yml"])
+def test_playbook_syntax(playbook, tmp_path):
+    env = dict(os.environ,
+               ANSIBLE_ROLES_PATH=f"{PLAYBOOKS / 'roles'}:{PLAYBOOKS / 'builtin_roles'}",
+               ANSIBLE_FILTER_PLUGINS=str(PLAYBOOKS.parent / "plugins" / "filter"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path), ANSIBLE_HOME=str(tmp_path))
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", "-i", "localhost,",
+                           str(PLAYBOOKS / playbook)], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
