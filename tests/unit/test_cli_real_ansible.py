@@ -16,6 +16,16 @@ from hive_builder.cli.main import main
 
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 PDNS = Path(__file__).parents[1] / "fixtures" / "inventories" / "pdns"
+# a stand-in phase playbook on the mother, so these tests do not depend on real phase content
+MOTHER_PLAY = [{"name": "stand-in phase", "hosts": "mother", "gather_facts": False,
+                "tasks": [{"ansible.builtin.debug": {"msg": "stand-in {{ hive_phase }} (stage {{ hive_stage }})"}}]}]
+
+
+def stand_in_playbooks(where: Path, *phases: str) -> Path:
+    where.mkdir(exist_ok=True)
+    for phase in phases:
+        (where / f"{phase}.yml").write_text(yaml.safe_dump(MOTHER_PLAY))
+    return where
 
 
 @pytest.fixture
@@ -35,12 +45,13 @@ def static_project(tmp_path, monkeypatch):
 
 def test_phase_runs_real_ansible_and_logs(static_project, capfd):
     root, temp = static_project
-    assert main(["-r", str(root), "-W", str(temp), "build-volumes"]) == 0
+    pb = stand_in_playbooks(root.parent / "pb", "build-volumes")
+    assert main(["-r", str(root), "-W", str(temp), "-P", str(pb), "build-volumes"]) == 0
     out = capfd.readouterr().out
-    assert "phase build-volumes is not implemented yet (stage private)" in out
+    assert "stand-in build-volumes (stage private)" in out
     assert "=== PHASE build-volumes END" in out
     log = (root / ".hive" / "private" / "hive.log").read_text()
-    assert "phase build-volumes is not implemented yet" in log   # ansible's own log_path
+    assert "stand-in build-volumes" in log   # ansible's own log_path
     assert "ansible-playbook --limit private --extra-vars" in log
 
 
@@ -123,7 +134,9 @@ def test_check_reports_inventory_errors(pdns_project, capsys):
 
 def test_real_phase_through_the_inventory_plugins(pdns_project, capfd):
     root, temp = pdns_project
-    assert main(["-r", str(root), "-W", str(temp), "deploy-services"]) == 0
+    pb = stand_in_playbooks(root.parent / "pb", "deploy-services")
+    (pb / "group_vars").symlink_to(Path(commands.__file__).parents[1] / "playbooks" / "group_vars")
+    assert main(["-r", str(root), "-W", str(temp), "-P", str(pb), "deploy-services"]) == 0
     out = capfd.readouterr().out
     assert "ok: [p-mother.pdns]" in out
     data = yaml.safe_load((root / ".hive" / "persistent_values.yml").read_text())
