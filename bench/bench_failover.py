@@ -19,6 +19,7 @@ TEMP_DIR is accepted for symmetry with `hive -W`; nothing is written there.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ TRIAL_LIMIT = 180.0
 
 def sh(argv: list[str], timeout: float = 30) -> str:
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout).stdout.strip()
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False).stdout.strip()
     except subprocess.TimeoutExpired:
         return ""
 
@@ -102,7 +103,7 @@ def http(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=0.5) as r:
             return r.status == 200
-    except Exception:
+    except (OSError, http.client.HTTPException):      # refused, timed out, cut off: not answering yet
         return False
 
 
@@ -154,9 +155,9 @@ def trial(site: Site, case: str, vip: str, url: str) -> dict:
             answered = time.monotonic() - t0
         time.sleep(POLL)
     stopper.wait()
-    result = dict(case=case, victim=victim, was_leader=victim == leader,
-                  node_down_s=node_down and round(node_down, 1), task_s=task and round(task, 1),
-                  http_s=answered and round(answered, 1), docker_stop_s=stopped and round(stopped, 1))
+    result = {"case": case, "victim": victim, "was_leader": victim == leader,
+              "node_down_s": node_down and round(node_down, 1), "task_s": task and round(task, 1),
+              "http_s": answered and round(answered, 1), "docker_stop_s": stopped and round(stopped, 1)}
     sh(["docker", "start", victim], timeout=120)
     site.down.discard(victim)
     return result

@@ -31,6 +31,9 @@ services:
       roles: [python-aptk, ha-state]
       command: [python3, /opt/hastate/hastate.py, "8000"]
     ports: ["{port}:8000"]
+    # swarm waits the restart delay (5 s by default) before replacing a lost task; condition must be
+    # spelled out, or restart_config means condition none
+    restart_config: {{condition: any, delay: 1s}}
     volumes:
       - source: hastate_data
         target: /data
@@ -156,7 +159,7 @@ def ha(site):
         yield state
     finally:
         for host in sorted(state.stopped):
-            subprocess.run(["docker", "start", host], capture_output=True, timeout=120)
+            subprocess.run(["docker", "start", host], capture_output=True, timeout=120, check=False)
         site.run("deploy-services", "-D", "-l", "hafollower,hastate", check=False)
         # a volume still used by a stopping task container cannot be removed: let the tasks go first
         _wait("the tasks of hastate and hafollower gone", lambda: not any(_containers(site, h) for h in site.hives),
