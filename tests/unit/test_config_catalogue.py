@@ -47,7 +47,7 @@ def test_phase_options_match_reference_table():
         return sorted(v.cli.short for v in options_of(sub))
     assert opts("build-infra") == ["-C", "-D", "-H", "-l"]
     assert opts("setup-hosts") == ["-C", "-T", "-l"]
-    assert opts("build-images") == ["-C", "-l"]
+    assert opts("build-images") == ["-C", "-R", "-l"]   # -R (--rebuild) is ours
     assert opts("build-volumes") == ["-D", "-l"]
     assert opts("build-networks") == []
     assert opts("deploy-services") == ["-C", "-D", "-l"]
@@ -58,7 +58,7 @@ def test_phase_options_match_reference_table():
 
 def test_not_persistable_ones():
     assert {v.name for v in VARIABLES if v.scope is Scope.NONE} == {
-        "root_dir", "phase", "local_python_path", "halt", "destroy", "check_mode", "limit_target"}
+        "root_dir", "phase", "local_python_path", "halt", "destroy", "check_mode", "limit_target", "rebuild"}
 
 
 def test_templates_only_reference_known_names():
