@@ -262,9 +262,10 @@ def _healthcheck(service: str, value: Any) -> dict[str, Any]:
 
 def _restart_config(service: str, value: Any) -> dict[str, Any]:
     config = _only_keys(service, "restart_config", value, ("condition", "delay", "max_attempts", "window"))
-    result: dict[str, Any] = {}
-    if config.get("condition") is not None:
-        result["condition"] = _choice(service, "restart_config.condition", config["condition"], _RESTART_CONDITIONS)
+    # Docker's own default is `any`; the module would send `none` when only delay/window are given,
+    # and a failed task would then never be restarted.
+    result: dict[str, Any] = {"condition": _choice(service, "restart_config.condition",
+                                                   config.get("condition") or "any", _RESTART_CONDITIONS)}
     for key in ("delay", "window"):
         if config.get(key) is not None:
             result[key] = module_duration(config[key], service=service, attr=f"restart_config.{key}")

@@ -138,10 +138,11 @@ def _placed_on_one_hive(site, ha: Ha) -> str | None:
     return node if together else None
 
 
-def _containers(site, hive: str) -> list[str]:
-    """Containers of our services on a hive, stopped ones included (they still hold the volume)."""
+def _containers(site, hive: str, running: bool = False) -> list[str]:
+    """Containers of our services on a hive; stopped ones too unless `running`."""
+    everything = "" if running else "-a"
     return [c for svc in ("hastate", "hafollower")
-            for c in site.ssh(hive, f"sudo docker ps -aq --filter label=com.docker.swarm.service.name={svc}"
+            for c in site.ssh(hive, f"sudo docker ps -q {everything} --filter label=com.docker.swarm.service.name={svc}"
                               ).stdout.split()]
 
 
@@ -161,9 +162,13 @@ def ha(site):
         for host in sorted(state.stopped):
             subprocess.run(["docker", "start", host], capture_output=True, timeout=120, check=False)
         site.run("deploy-services", "-D", "-l", "hafollower,hastate", check=False)
-        # a volume still used by a stopping task container cannot be removed: let the tasks go first
-        _wait("the tasks of hastate and hafollower gone", lambda: not any(_containers(site, h) for h in site.hives),
-              FAILOVER_WAIT)
+        # A volume used by a container cannot be removed. Swarm leaves the exited task containers of a
+        # hive that was down when the service was removed: those are deleted here.
+        _wait("the tasks of hastate and hafollower stopped",
+              lambda: not any(_containers(site, h, running=True) for h in site.hives), FAILOVER_WAIT)
+        for h in site.hives:
+            if leftovers := _containers(site, h):
+                site.ssh(h, f"sudo docker rm {' '.join(leftovers)}", check=False)
         site.run("build-volumes", "-D", "-l", "hastate_data", check=False)
         path.unlink()
 

@@ -556,3 +556,9 @@ def test_real_failures_are_explained(svc, expected):
     assert message.startswith(f"service {svc}: 0/1 tasks running; ")
     assert expected in message
     assert '"' not in message      # the CLI's quotes around the error are removed
+
+
+def test_restart_config_without_condition_keeps_dockers_default_any():
+    from hive_builder.render.swarm_service import _restart_config
+    assert _restart_config("s", {"delay": "1s"})["condition"] == "any"
+    assert _restart_config("s", {"condition": "on-failure"})["condition"] == "on-failure"
