@@ -82,7 +82,14 @@ def _wait(what: str, probe, timeout: float):
     """Poll `probe` until it returns something true; fail naming `what` and the last value seen."""
     deadline = time.monotonic() + timeout
     while True:
-        value = probe()
+        try:
+            value = probe()
+        except AssertionError as exc:  # e.g. sshd of a hive that is just booting: not yet
+            value = f"probe failed: {str(exc).splitlines()[0]}"
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {timeout} s: {what} (last seen: {value})") from None
+            time.sleep(1)
+            continue
         if value:
             return value
         if time.monotonic() > deadline:
