@@ -3,7 +3,7 @@
 Two ways to build a stage:
 - `AnsibleSite`: build-infra.yml run directly by ansible-playbook with a hand-written ansible.cfg
   and static inventory (same groups/hostvars the hive plugins produce) — no CLI needed;
-- `hive_build_infra(root_dir, ...)`: the real CLI (`hive -r ROOT build-infra`), once it exists.
+- the real CLI: tests/e2e/conftest.py's `site` fixture (one shared site per session).
 """
 
 from __future__ import annotations
@@ -166,12 +166,6 @@ def play_recap(stdout: str) -> dict[str, dict[str, int]]:
     return recap
 
 
-def hive_build_infra(root_dir: Path, temp_dir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Build the stage of a hive project through the real CLI (`hive -r ROOT -W TEMP build-infra ARGS`)."""
-    return subprocess.run([str(BIN / "hive"), "-r", str(root_dir), "-W", str(temp_dir), "build-infra", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=root_dir)
-
-
 @dataclass
 class PreparedHosts:
     """Existing servers for the prepared provider: node containers reachable as root with a password
@@ -223,56 +217,3 @@ class PreparedHosts:
     def down(self) -> None:
         from hive_builder.providers.docker.provider import DockerProvider
         DockerProvider().destroy(self.plan())
-
-
-@dataclass
-class PluginSite:
-    """A hive project (root_dir with inventory/) driven by ansible-playbook through the real hive
-    inventory plugins, with the ansible.cfg / vars.yml the CLI writes (reference §2.6) — for use
-    before the CLI exists, or to check a phase playbook without it."""
-    root_dir: Path
-    temp_dir: Path
-    stage: str = "private"
-
-    @property
-    def context_dir(self) -> Path:
-        return self.root_dir / ".hive" / self.stage
-
-    @property
-    def ssh_config(self) -> Path:
-        return self.context_dir / "ssh_config"
-
-    def write(self) -> "PluginSite":
-        self.context_dir.mkdir(parents=True, exist_ok=True)
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
-        (self.temp_dir / "ansible.cfg").write_text(
-            "[defaults]\n"
-            f"inventory = {self.root_dir / 'inventory'}\n"
-            f"inventory_plugins = {self.root_dir / 'plugins' / 'inventory'}:{PACKAGE / 'plugins' / 'inventory'}\n"
-            f"filter_plugins = {self.root_dir / 'plugins' / 'filter'}:{PACKAGE / 'plugins' / 'filter'}\n"
-            f"library = {self.root_dir / 'lib'}:{PACKAGE / 'lib'}\n"
-            "enable_plugins = host_list, script, auto, yaml, ini, toml, hive_inventory, hive_services\n"
-            f"roles_path = {self.root_dir / 'roles'}:{PACKAGE / 'playbooks' / 'roles'}:"
-            f"{PACKAGE / 'playbooks' / 'builtin_roles'}\n"
-            "host_key_checking = False\nforks = 8\nforce_handlers = True\n\n"
-            "[inventory]\nunparsed_is_failed = True\n\n"
-            "[ssh_connection]\npipelining = True\n"
-            f"ssh_args = -F {self.ssh_config} -o ControlMaster=auto -o ControlPersist=60s\n\n"
-            f"[hive]\nroot_dir = {self.root_dir}\nstage = {self.stage}\ncontext_dir = {self.context_dir}\n")
-        (self.temp_dir / "vars.yml").write_text(yaml.safe_dump({
-            "hive_context_dir": str(self.context_dir), "hive_root_dir": str(self.root_dir),
-            "hive_stage": self.stage, "hive_temp_dir": str(self.temp_dir),
-            "hive_local_python_path": sys.executable, "hive_playbooks_dir": str(PACKAGE / "playbooks")}))
-        return self
-
-    def phase(self, phase: str, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
-        """`phase` is a playbook name (build-infra, setup-hosts, ...); args like `-e hive_halt=true`."""
-        env = {**os.environ, "ANSIBLE_CONFIG": str(self.temp_dir / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-        argv = [str(BIN / "ansible-playbook"), "-e", f"@{self.temp_dir / 'vars.yml'}", "-e", f"hive_phase={phase}",
-                "-l", self.stage, str(PACKAGE / "playbooks" / f"{phase}.yml"), *args]
-        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout,
-                              cwd=self.root_dir, stdin=subprocess.DEVNULL)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"{phase} {' '.join(args)} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
-        return proc
