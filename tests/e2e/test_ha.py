@@ -207,10 +207,15 @@ def test_stopping_the_hive_moves_task_data_vip_label_and_follower(site, ha):
 
 def test_returning_hive_does_not_take_anything_back(site, ha):
     holder = _wait("hastate placed", lambda: _placed_on_one_hive(site, ha), FAILOVER_WAIT)
-    for host in sorted(ha.stopped):
+    returned = sorted(ha.stopped)
+    for host in returned:
         subprocess.run(["docker", "start", host], check=True, capture_output=True, timeout=120)
         ha.stopped.discard(host)
     _wait("every hive a Ready manager again", lambda: _managers_ready(site, ha), RECOVERY_WAIT)
+    for host in returned:   # like a rebooted server, the node keeps what setup-hosts wrote
+        hosts = subprocess.run(["docker", "exec", host, "cat", "/etc/hosts"], check=True,
+                               capture_output=True, text=True, timeout=30).stdout
+        assert "ANSIBLE MANAGED BLOCK hive servers" in hosts, f"/etc/hosts of {host} after a restart:\n{hosts}"
     # the returning hive's daemon starts with an empty state and must not grab the VIP or label
     assert _wait("a single placement after the return", lambda: _placed_on_one_hive(site, ha),
                  FAILOVER_WAIT) == holder

@@ -167,3 +167,15 @@ def test_overlapping_pure():
     nets = {"bridge": ["172.17.0.0/16"], "mine": ["10.1.0.0/24"], "big": ["10.0.0.0/8"], "v6": ["fd00::/64"]}
     assert overlapping("10.1.0.0/24", nets, skip="mine") == [("big", "10.0.0.0/8")]
     assert overlapping("192.168.5.0/24", nets, skip="mine") == []
+
+
+def test_provision_gives_each_node_a_persistent_hosts_file(provider, engine, plan):
+    provider.provision(plan)
+    hosts = plan.context_dir / "docker-nodes" / "p-hive0.demo.hosts"
+    assert "127.0.0.1\tlocalhost" in hosts.read_text()
+    hosts.write_text(hosts.read_text() + "10.233.10.9 added-by-setup-hosts\n")
+    del engine.containers["p-hive0.demo"]          # the container is recreated; its hosts entries stay
+    provider.provision(plan)
+    assert "added-by-setup-hosts" in hosts.read_text()
+    provider.destroy(plan)
+    assert not hosts.parent.exists()

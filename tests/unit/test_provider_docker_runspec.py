@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from hive_builder.providers.docker.runspec import (STOP_TIMEOUT, admin_bootstrap_script, container_spec,
-                                                   container_specs, network_spec, volume_name)
+                                                   container_specs, initial_hosts, network_spec, volume_name)
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
 PLAN = ProvisionPlan(hive_name="demo", stage="private", cidr="10.233.10.0/24",
@@ -63,3 +63,16 @@ def test_admin_bootstrap_script_mentions_the_admin_and_reads_the_key_from_env():
     script = admin_bootstrap_script("ops")
     assert "A=ops" in script and "$HIVE_PUBKEY" in script
     assert "NOPASSWD: ALL" in script and "echo changed" in script
+
+
+def test_hosts_file_bound_on_etc_hosts():
+    spec = container_spec(PLAN, PLAN.servers[0], "img")
+    assert spec.hosts_file == "/p/.hive/private/docker-nodes/p-hive0.demo.hosts"
+    assert spec.create_kwargs()["host_config"]["binds"][spec.hosts_file] == {"bind": "/etc/hosts", "mode": "rw"}
+    assert f"-v {spec.hosts_file}:/etc/hosts" in " ".join(spec.cli_args())
+
+
+def test_initial_hosts_names_loopback_and_the_node():
+    text = initial_hosts(PLAN.servers[0])
+    assert text.startswith("127.0.0.1\tlocalhost\n")
+    assert text.endswith("10.233.10.4\tp-hive0.demo p-hive0\n")

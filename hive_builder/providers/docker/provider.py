@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,8 @@ from hive_builder.providers.docker import kernel
 from hive_builder.providers.docker.engine import Engine, overlapping
 from hive_builder.providers.docker.image import ensure_node_image
 from hive_builder.providers.docker.runspec import (SHARED_DIR, STOP_TIMEOUT, admin_bootstrap_script,
-                                                   container_specs, network_spec, shared_volume_name)
+                                                   container_specs, hosts_dir, hosts_file, initial_hosts,
+                                                   network_spec, shared_volume_name)
 from hive_builder.providers.plan import ProvisionPlan
 from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
@@ -108,9 +110,10 @@ class DockerProvider(Provider):
         if not eng.volume_exists(shared_volume_name(plan)):
             eng.create_volume(shared_volume_name(plan), plan.labels)
             changed = True
-        for spec in container_specs(plan, image):
+        for server, spec in zip(plan.servers, container_specs(plan, image)):
             state = eng.container(spec.name)
             if state is None:
+                self._ensure_hosts_file(plan, server)
                 if not eng.volume_exists(spec.volume):
                     eng.create_volume(spec.volume, {**plan.labels, "hive-builder.host": spec.name})
                 eng.create_container(spec)
@@ -145,6 +148,10 @@ class DockerProvider(Provider):
         for name in eng.volumes_labelled(plan.labels):
             eng.remove_volume(name)
             changed = True
+        directory = hosts_dir(plan)
+        if directory.is_dir():
+            shutil.rmtree(directory)
+            changed = True
         return changed
 
     def ssh_config(self, plan: ProvisionPlan) -> str:
@@ -165,6 +172,15 @@ class DockerProvider(Provider):
         if not key or "\n" in key:
             raise HiveError(f"docker provider: {plan.public_key} must hold exactly one public key line")
         return key
+
+    @staticmethod
+    def _ensure_hosts_file(plan: ProvisionPlan, server) -> None:
+        path = hosts_file(plan, server)
+        if path.exists():  # kept from an earlier container of the same server: its entries stay
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(initial_hosts(server))
+        path.chmod(0o644)
 
     def _ensure_admin(self, plan: ProvisionPlan, name: str, pubkey: str) -> bool:
         rc, out = self.engine.exec(name, ["sh", "-c", admin_bootstrap_script(plan.admin_user)],

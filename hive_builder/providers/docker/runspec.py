@@ -10,6 +10,7 @@ container's own overlay root).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
@@ -38,6 +39,9 @@ class ContainerSpec:
     volume: str
     labels: dict[str, str]
     shared_volume: str = ""
+    # Host file bound on /etc/hosts: the engine rewrites its own /etc/hosts at every container
+    # start, which would drop what setup-hosts added (a real server keeps it across reboots).
+    hosts_file: str = ""
 
     def create_kwargs(self) -> dict:
         """Arguments of the docker SDK low-level API, in three parts:
@@ -61,7 +65,8 @@ class ContainerSpec:
                 "cgroupns": "host",
                 "binds": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
                           self.volume: {"bind": "/var/lib/docker", "mode": "rw"},
-                          **({self.shared_volume: {"bind": SHARED_DIR, "mode": "rw"}} if self.shared_volume else {})},
+                          **({self.shared_volume: {"bind": SHARED_DIR, "mode": "rw"}} if self.shared_volume else {}),
+                          **({self.hosts_file: {"bind": "/etc/hosts", "mode": "rw"}} if self.hosts_file else {})},
                 "tmpfs": {"/run": "", "/run/lock": "", "/tmp": ""},
                 "network_mode": self.network,
             },
@@ -85,6 +90,8 @@ class ContainerSpec:
                  "-v", f"{self.volume}:/var/lib/docker"]
         if self.shared_volume:
             args += ["-v", f"{self.shared_volume}:{SHARED_DIR}"]
+        if self.hosts_file:
+            args += ["-v", f"{self.hosts_file}:/etc/hosts"]
         for mount in k["host_config"]["tmpfs"]:
             args += ["--tmpfs", mount]
         args += ["--stop-signal", "SIGRTMIN+3", "--stop-timeout", str(STOP_TIMEOUT)]
@@ -106,12 +113,34 @@ def shared_volume_name(plan: ProvisionPlan) -> str:
     return f"{plan.network_name}-shared"
 
 
+def hosts_dir(plan: ProvisionPlan) -> Path:
+    """Where the nodes' /etc/hosts files live on the machine running the engine."""
+    return (plan.context_dir / "docker-nodes").absolute()
+
+
+def hosts_file(plan: ProvisionPlan, server: ServerPlan) -> Path:
+    return hosts_dir(plan) / f"{server.name}.hosts"
+
+
+def initial_hosts(server: ServerPlan) -> str:
+    """What the engine would have written: loopback names and the node's own address."""
+    names = " ".join(dict.fromkeys((server.name, server.short_name)))
+    return ("127.0.0.1\tlocalhost\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\n"
+            "fe00::0\tip6-localnet\n"
+            "ff00::0\tip6-mcastprefix\n"
+            "ff02::1\tip6-allnodes\n"
+            "ff02::2\tip6-allrouters\n"
+            f"{server.ip}\t{names}\n")
+
+
 def container_spec(plan: ProvisionPlan, server: ServerPlan, image: str) -> ContainerSpec:
     labels = {**plan.labels, "hive-builder.host": server.name}
     return ContainerSpec(name=server.name, image=image, hostname=server.short_name,
                          network=plan.network_name, ip=server.ip,
                          aliases=tuple(dict.fromkeys((server.name, server.short_name))),
-                         volume=volume_name(server), labels=labels, shared_volume=shared_volume_name(plan))
+                         volume=volume_name(server), labels=labels, shared_volume=shared_volume_name(plan),
+                         hosts_file=str(hosts_file(plan, server)))
 
 
 def container_specs(plan: ProvisionPlan, image: str) -> list[ContainerSpec]:
