@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hive_builder.errors import InventoryError
+from hive_builder.render import standalone as sd
 from hive_builder.render.swarm_service import proxy_environment
 
 BUILD_CONTAINER_PREFIX = "build_image_"
@@ -122,10 +123,15 @@ def build_container_params(svc: str, image_vars: Mapping[str, Any], proxy_env: M
         params["working_dir"] = str(v["hive_working_dir"])
     if v.get("hive_stop_signal"):
         params["stop_signal"] = str(v["hive_stop_signal"])
-    if not v.get("hive_standalone"):
-        params["entrypoint"] = []
+    params["entrypoint"] = []
+    if v.get("hive_standalone"):
+        # systemd boots as in the deployed service, so roles can start and enable units
+        params["command"] = list(sd.BUILD_COMMAND)
+        params["capabilities"] = list(sd.CAPABILITIES)
+        params["mounts"] = sd.build_mounts()
+        params.setdefault("stop_signal", sd.STOP_SIGNAL)
+    else:
         params["command"] = list(KEEPALIVE_COMMAND)
-    # standalone: neither entrypoint nor command, so the base image's own (normally /sbin/init) runs
     if spec_digest:
         params["labels"] = {SPEC_DIGEST_LABEL: spec_digest}
     return params
@@ -154,8 +160,8 @@ def commit_changes(image_vars: Mapping[str, Any], base_image_config: Mapping[str
     `base_image_config` is the `Config` of `docker image inspect <from>` (keys Entrypoint, Cmd,
     User, ...). Micro-service images always get ENTRYPOINT and CMD, because the build container
     ran the keepalive command, which must not end up in the image: the image's `entrypoint` /
-    `command`, else the base image's, else the exec wrapper / empty CMD. A standalone build ran the
-    base image's own entrypoint and cmd, which the commit keeps; only explicit ones are written.
+    `command`, else the base image's, else the exec wrapper / empty CMD. A standalone image runs
+    its `command`, else the init (systemd) the build booted, with no entrypoint in front.
     """
     v = image_vars
     svc = str(v.get("inventory_hostname", "")).removeprefix(IMAGE_HOST_PREFIX) or "?"
@@ -164,12 +170,14 @@ def commit_changes(image_vars: Mapping[str, Any], base_image_config: Mapping[str
     standalone = bool(v.get("hive_standalone"))
     if v.get("hive_entrypoint") is not None:
         changes.append(_json_instruction("ENTRYPOINT", _str_list(svc, "image.entrypoint", v["hive_entrypoint"])))
-    elif not standalone:
+    elif standalone:
+        changes.append(_json_instruction("ENTRYPOINT", []))
+    else:
         changes.append(_json_instruction("ENTRYPOINT", list(base.get("Entrypoint") or EXEC_ENTRYPOINT)))
     if v.get("hive_command") is not None:
         changes.append(_json_instruction("CMD", _str_list(svc, "image.command", v["hive_command"])))
-    elif not standalone:
-        changes.append(_json_instruction("CMD", list(base.get("Cmd") or [])))
+    else:
+        changes.append(_json_instruction("CMD", [sd.INIT] if standalone else list(base.get("Cmd") or [])))
     if v.get("hive_working_dir"):
         changes.append(f"WORKDIR {v['hive_working_dir']}")
     for port in _exposed(svc, v.get("hive_expose")):

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from hive_builder.errors import HiveError, InventoryError
+from hive_builder.render import standalone as sd
 
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
 
@@ -391,6 +392,8 @@ def swarm_service_params(name: str, service_vars: Mapping[str, Any], *, image: s
     params["logging"] = (_logging(name, v["hive_logging"]) if v.get("hive_logging") is not None
                          else default_logging(name, registry_host, syslog_port))
     _map_later_attributes(name, v, params)
+    if v.get("hive_standalone"):
+        _boot_systemd(params)
 
     if not ipvs_available:
         notes.extend(_adapt_to_missing_ipvs(name, params))
@@ -421,6 +424,16 @@ def _map_later_attributes(name: str, v: Mapping[str, Any], params: dict[str, Any
         limits["memory"] = str(v["hive_mem_limit"])
     if limits:
         params["limits"] = limits
+
+
+def _boot_systemd(params: dict[str, Any]) -> None:
+    """A standalone task runs systemd as PID 1 (render/standalone.py): its capabilities, and
+    unless the service names its own entrypoint, the cgroup wrapper in front of its command
+    (the image's init when it has none)."""
+    params["cap_add"] = sd.service_capabilities(params.get("cap_add"))
+    if "command" not in params:
+        params["command"] = list(sd.INIT_WRAPPER)
+        params.setdefault("args", [sd.INIT])
 
 
 def _adapt_to_missing_ipvs(name: str, params: dict[str, Any]) -> list[str]:

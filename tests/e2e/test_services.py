@@ -98,6 +98,31 @@ def test_build_deploy_initialize_serves_data_from_the_database(site):
     assert f"web_port={_web_port(site)}" in page
 
 
+def test_standalone_service_runs_its_units_under_systemd(site):
+    """`hello` (standalone: true, from plain debian:bookworm): build-images installed and booted
+    systemd, the role started a unit; the task container runs systemd as PID 1 again."""
+    port = next(p["published_port"] for p in _hostvars(site)["hello"]["hive_ports"] if p["target_port"] == 8002)
+    deadline, seen = time.monotonic() + 90, []
+    while not any("standalone ok pid1=systemd" in body for _, body in seen[-len(site.hives):]):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"hello did not answer on port {port}: {seen[-3:]}")
+        seen += [_get(f"http://{ip}:{port}/") for ip in _hive_ips(site)]
+        time.sleep(2)
+    for hive in site.hives:
+        ids = site.ssh(hive, "sudo docker ps -q --filter label=com.docker.swarm.service.name=hello").stdout.split()
+        if not ids:
+            continue
+        state = site.ssh(hive, f"sudo docker exec {ids[0]} systemctl is-system-running", check=False).stdout.strip()
+        assert state in ("running", "degraded"), state
+        for unit in ("e2e-hello", "rsyslog"):   # rsyslog: the builtin role hive-syslog
+            assert site.ssh(hive, f"sudo docker exec {ids[0]} systemctl is-active {unit}").stdout.strip() == "active"
+        labels = site.ssh(hive, "sudo docker service inspect --format '{{json .Spec.Labels}}' hello").stdout
+        assert json.loads(labels)["HIVE_STANDALONE"] == "True"
+        break
+    else:
+        raise AssertionError("no hive runs a task container of hello")
+
+
 def test_second_run_changes_nothing(site):
     images = site.run("build-images")
     assert "already built from this spec" in images.stdout

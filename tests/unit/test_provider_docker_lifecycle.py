@@ -169,13 +169,28 @@ def test_overlapping_pure():
     assert overlapping("192.168.5.0/24", nets, skip="mine") == []
 
 
-def test_provision_gives_each_node_a_persistent_hosts_file(provider, engine, plan):
+def test_destroy_removes_the_nodes_hosts_files(provider, engine, plan):
     provider.provision(plan)
     hosts = plan.context_dir / "docker-nodes" / "p-hive0.demo.hosts"
-    assert "127.0.0.1\tlocalhost" in hosts.read_text()
-    hosts.write_text(hosts.read_text() + "10.233.10.9 added-by-setup-hosts\n")
-    del engine.containers["p-hive0.demo"]          # the container is recreated; its hosts entries stay
-    provider.provision(plan)
-    assert "added-by-setup-hosts" in hosts.read_text()
+    hosts.parent.mkdir()
+    hosts.write_text("x")
     provider.destroy(plan)
     assert not hosts.parent.exists()
+
+
+def test_bound_hosts_file_is_created_once_and_then_kept(tmp_path):
+    from hive_builder.providers.docker.engine import _ensure_file
+    path = tmp_path / "nodes" / "a.hosts"
+    _ensure_file(path, "initial\n")
+    assert path.read_text() == "initial\n" and oct(path.stat().st_mode & 0o777) == "0o644"
+    path.write_text("initial\nadded by setup-hosts\n")   # a recreated container keeps the entries
+    _ensure_file(path, "initial\n")
+    assert "added by setup-hosts" in path.read_text()
+
+
+def test_empty_directory_left_by_the_engine_becomes_the_file(tmp_path):
+    from hive_builder.providers.docker.engine import _ensure_file
+    path = tmp_path / "a.hosts"
+    path.mkdir()
+    _ensure_file(path, "initial\n")
+    assert path.read_text() == "initial\n"

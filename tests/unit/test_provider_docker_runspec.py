@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from hive_builder.providers.docker.runspec import (STOP_TIMEOUT, admin_bootstrap_script, container_spec,
-                                                   container_specs, initial_hosts, network_spec, volume_name)
+                                                   container_specs, network_spec, volume_name)
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
 PLAN = ProvisionPlan(hive_name="demo", stage="private", cidr="10.233.10.0/24",
@@ -73,6 +73,6 @@ def test_hosts_file_bound_on_etc_hosts():
 
 
 def test_initial_hosts_names_loopback_and_the_node():
-    text = initial_hosts(PLAN.servers[0])
+    text = container_spec(PLAN, PLAN.servers[0], "img").initial_hosts()
     assert text.startswith("127.0.0.1\tlocalhost\n")
     assert text.endswith("10.233.10.4\tp-hive0.demo p-hive0\n")

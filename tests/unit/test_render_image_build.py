@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from hive_builder.errors import InventoryError
+from hive_builder.render import standalone as sd
 from hive_builder.render.image_build import (EXEC_ENTRYPOINT, KEEPALIVE_COMMAND, SPEC_DIGEST_LABEL,
                                              build_container_params, commit_changes, image_spec_digest,
                                              immutable_tag, role_dirs, role_files_digest)
@@ -68,9 +69,21 @@ def test_image_env_wins_over_proxy():
     assert p["env"] == {"HTTP_PROXY": ""}
 
 
-def test_standalone_build_container_runs_the_base_image_own_entrypoint():
+def test_standalone_build_container_boots_systemd_like_the_service():
     p = build_container_params("web", STANDALONE, {})
-    assert "entrypoint" not in p and "command" not in p and p["privileged"] is True
+    assert p["entrypoint"] == [] and p["command"] == sd.BUILD_COMMAND
+    assert set(sd.CAPABILITIES) <= set(p["capabilities"]) and "SYS_ADMIN" in p["capabilities"]
+    assert {m["target"] for m in p["mounts"]} == {"/sys/fs/cgroup", "/run", "/tmp"}
+    assert next(m for m in p["mounts"] if m["target"] == "/sys/fs/cgroup")["read_only"] is True
+    assert p["stop_signal"] == "SIGRTMIN+3" and p["privileged"] is True
+    assert build_container_params("web", dict(STANDALONE, hive_stop_signal="SIGTERM"), {})["stop_signal"] == "SIGTERM"
+    assert validation_errors(container_spec(), p) == []
+
+
+def test_standalone_build_command_boots_init_or_waits_for_it():
+    script = sd.BUILD_COMMAND[2]
+    assert script.index("-x /sbin/init") < script.index("exec /sbin/init") < script.index("while :")
+    assert "cgroup2" in script
 
 
 def test_build_container_errors():
@@ -112,10 +125,10 @@ def test_stop_signal_is_not_a_commit_change_but_a_build_container_setting():
     assert build_container_params("web", FULL, {})["stop_signal"] == "SIGQUIT"
 
 
-def test_standalone_commit_keeps_base_entrypoint_and_cmd():
-    assert commit_changes(STANDALONE, BASE) == []
+def test_standalone_commit_runs_init_without_entrypoint():
+    assert commit_changes(STANDALONE, BASE) == ["ENTRYPOINT []", 'CMD ["/sbin/init"]']
     explicit = commit_changes(dict(STANDALONE, hive_command=["/sbin/init", "--log-level=info"]), BASE)
-    assert explicit == ['CMD ["/sbin/init", "--log-level=info"]']
+    assert explicit == ["ENTRYPOINT []", 'CMD ["/sbin/init", "--log-level=info"]']
 
 
 def test_commit_restores_base_user_after_root_build():

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hive_builder.errors import HiveError, InventoryError
+from hive_builder.render import standalone as sd
 from hive_builder.render.swarm_service import (adaptation_summary, convergence_report, default_logging,
                                                module_duration, needs_force_update, proxy_environment,
                                                resolve_image, swarm_service_params)
@@ -134,7 +135,9 @@ def test_full_mapping():
     assert p["labels"] == {"HIVE_VIP": "192.168.0.5", "L1": '{"a": 1}', "L2": "3", "HIVE_STANDALONE": "True"}
     assert p["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}
     assert p["stop_grace_period"] == "30s"
-    assert p["cap_add"] == ["NET_ADMIN"] and p["cap_drop"] == ["ALL"]
+    # standalone: systemd's capabilities join the service's own
+    assert p["cap_add"] == ["NET_ADMIN", "SYS_ADMIN", "SYSLOG", "SYS_PTRACE", "AUDIT_CONTROL"]
+    assert p["cap_drop"] == ["ALL"]
     assert p["sysctls"] == {"net.core.somaxconn": "1024"}
     assert p["limits"] == {"cpus": 0.5, "memory": "512M"}
 
@@ -562,3 +565,24 @@ def test_restart_config_without_condition_keeps_dockers_default_any():
     from hive_builder.render.swarm_service import _restart_config
     assert _restart_config("s", {"delay": "1s"})["condition"] == "any"
     assert _restart_config("s", {"condition": "on-failure"})["condition"] == "on-failure"
+
+
+def test_standalone_service_boots_init_through_the_cgroup_wrapper():
+    p = swarm_service_params("sd", {"hive_standalone": True}, image="i", registry_host="r").params
+    assert p["command"] == sd.INIT_WRAPPER and p["args"] == ["/sbin/init"]
+    assert p["cap_add"] == list(sd.CAPABILITIES)
+    assert p["labels"]["HIVE_STANDALONE"] == "True"
+    own = swarm_service_params("sd", {"hive_standalone": True, "hive_command": ["/lib/systemd/systemd", "--unit=x"]},
+                               image="i", registry_host="r").params
+    assert own["command"] == sd.INIT_WRAPPER and own["args"] == ["/lib/systemd/systemd", "--unit=x"]
+    entry = swarm_service_params("sd", {"hive_standalone": True, "hive_entrypoint": ["/init.sh"]},
+                                 image="i", registry_host="r").params
+    assert entry["command"] == ["/init.sh"] and "args" not in entry
+    micro = swarm_service_params("m", {}, image="i", registry_host="r").params
+    assert "cap_add" not in micro and "command" not in micro
+
+
+def test_cgroup_wrapper_passes_its_arguments_to_exec():
+    script = sd.INIT_WRAPPER[2]
+    assert sd.INIT_WRAPPER[:2] == ["/bin/sh", "-c"] and script.endswith('exec "$@"')
+    assert "mount -t cgroup2" in script and "cgroup2fs" in script

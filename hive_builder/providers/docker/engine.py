@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -131,6 +133,8 @@ class Engine:
                                image=c["Image"], ip=None) for c in found]
 
     def create_container(self, spec: ContainerSpec) -> None:
+        if spec.hosts_file:
+            _ensure_file(Path(spec.hosts_file), spec.initial_hosts())
         api = self.client.api
         k = spec.create_kwargs()
         host_config = api.create_host_config(**k["host_config"])
@@ -152,6 +156,18 @@ class Engine:
         exec_id = api.exec_create(name, argv, environment=env or {}, user="root")["Id"]
         output = api.exec_start(exec_id).decode(errors="replace")
         return api.exec_inspect(exec_id)["ExitCode"], output
+
+
+def _ensure_file(path: Path, text: str) -> None:
+    """Create a file to bind into a container (the engine would make a directory of a missing
+    source); an existing one is kept, with what was written into it since."""
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()   # what the engine leaves when it was asked to bind a missing file
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o644)
 
 
 def _label_filter(labels: dict[str, str]) -> list[str]:

@@ -15,8 +15,8 @@ from hive_builder.providers.docker import kernel
 from hive_builder.providers.docker.engine import Engine, overlapping
 from hive_builder.providers.docker.image import ensure_node_image
 from hive_builder.providers.docker.runspec import (SHARED_DIR, STOP_TIMEOUT, admin_bootstrap_script,
-                                                   container_specs, hosts_dir, hosts_file, initial_hosts,
-                                                   network_spec, shared_volume_name)
+                                                   container_specs, hosts_dir, network_spec,
+                                                   shared_volume_name)
 from hive_builder.providers.plan import ProvisionPlan
 from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
@@ -110,10 +110,9 @@ class DockerProvider(Provider):
         if not eng.volume_exists(shared_volume_name(plan)):
             eng.create_volume(shared_volume_name(plan), plan.labels)
             changed = True
-        for server, spec in zip(plan.servers, container_specs(plan, image)):
+        for spec in container_specs(plan, image):
             state = eng.container(spec.name)
             if state is None:
-                self._ensure_hosts_file(plan, server)
                 if not eng.volume_exists(spec.volume):
                     eng.create_volume(spec.volume, {**plan.labels, "hive-builder.host": spec.name})
                 eng.create_container(spec)
@@ -172,15 +171,6 @@ class DockerProvider(Provider):
         if not key or "\n" in key:
             raise HiveError(f"docker provider: {plan.public_key} must hold exactly one public key line")
         return key
-
-    @staticmethod
-    def _ensure_hosts_file(plan: ProvisionPlan, server) -> None:
-        path = hosts_file(plan, server)
-        if path.exists():  # kept from an earlier container of the same server: its entries stay
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(initial_hosts(server))
-        path.chmod(0o644)
 
     def _ensure_admin(self, plan: ProvisionPlan, name: str, pubkey: str) -> bool:
         rc, out = self.engine.exec(name, ["sh", "-c", admin_bootstrap_script(plan.admin_user)],

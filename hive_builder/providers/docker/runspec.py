@@ -76,6 +76,16 @@ class ContainerSpec:
             "endpoint": {"ipv4_address": self.ip, "aliases": list(self.aliases)},
         }
 
+    def initial_hosts(self) -> str:
+        """What the engine would have written into /etc/hosts: loopback names and the node's own."""
+        return ("127.0.0.1\tlocalhost\n"
+                "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                "fe00::0\tip6-localnet\n"
+                "ff00::0\tip6-mcastprefix\n"
+                "ff02::1\tip6-allnodes\n"
+                "ff02::2\tip6-allrouters\n"
+                f"{self.ip}\t{' '.join(self.aliases)}\n")
+
     def cli_args(self) -> list[str]:
         """The same as `docker create` arguments (for messages and for users reproducing by hand)."""
         k = self.create_kwargs()
@@ -120,18 +130,6 @@ def hosts_dir(plan: ProvisionPlan) -> Path:
 
 def hosts_file(plan: ProvisionPlan, server: ServerPlan) -> Path:
     return hosts_dir(plan) / f"{server.name}.hosts"
-
-
-def initial_hosts(server: ServerPlan) -> str:
-    """What the engine would have written: loopback names and the node's own address."""
-    names = " ".join(dict.fromkeys((server.name, server.short_name)))
-    return ("127.0.0.1\tlocalhost\n"
-            "::1\tlocalhost ip6-localhost ip6-loopback\n"
-            "fe00::0\tip6-localnet\n"
-            "ff00::0\tip6-mcastprefix\n"
-            "ff02::1\tip6-allnodes\n"
-            "ff02::2\tip6-allrouters\n"
-            f"{server.ip}\t{names}\n")
 
 
 def container_spec(plan: ProvisionPlan, server: ServerPlan, image: str) -> ContainerSpec:
