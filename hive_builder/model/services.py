@@ -203,6 +203,8 @@ def _parse_image(w: Where, service: str, raw: Any, standalone: bool, stages: tup
         iw.error(f"{missing} must be specified together with {given}", missing)
     params = dict(raw)
     if standalone:
-        # a systemd-style service is built from the base image's own init, privileged (§4.7)
-        params.update(standalone=True, privileged=True)
+        # a systemd-style service gets a systemd-style build (§4.7). Not privileged, unlike the
+        # original: the build boots systemd with the service's own capabilities and mounts, which
+        # suffices, and a privileged container cannot start on a docker-provider node.
+        params.update(standalone=True)
     return ImageSpec(service, params)

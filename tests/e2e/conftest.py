@@ -1,7 +1,8 @@
 """One real site per test session (docker provider), shared by every end-to-end test.
 
 The site is built through the real CLI (`hive build-infra`, `setup-hosts`, `build-networks`) in a
-copy of tests/e2e/project. Set HIVE_E2E_KEEP=1 to leave it running after the session.
+copy of tests/e2e/project. Set HIVE_E2E_KEEP=1 to leave it running after the session (in
+$HIVE_E2E_DIR, default /var/tmp/hive-e2e, where the next HIVE_E2E_KEEP session finds it again).
 """
 
 from __future__ import annotations
@@ -83,20 +84,23 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Site:
-    base = tmp_path_factory.mktemp("site")
+    keep = os.environ.get("HIVE_E2E_KEEP")
+    # A kept site must outlive pytest's pruning of old temporary directories (it keeps 3): it
+    # lives in a fixed place and is picked up again by the next session (project files refreshed).
+    base = Path(os.environ.get("HIVE_E2E_DIR", "/var/tmp/hive-e2e")) if keep else tmp_path_factory.mktemp("site")
     root = base / "project"
-    shutil.copytree(PROJECT, root)
+    shutil.copytree(PROJECT, root, dirs_exist_ok=True)
     temp = base / "tmp"
-    temp.mkdir()
+    temp.mkdir(exist_ok=True)
     s = Site(root_dir=root, temp_dir=temp)
     try:
         s.run("build-infra")
         s.run("setup-hosts")
         s.run("build-networks")
     except BaseException:
-        if not os.environ.get("HIVE_E2E_KEEP"):
+        if not keep:
             s.run("build-infra", "-D", check=False)
         raise
     yield s
-    if not os.environ.get("HIVE_E2E_KEEP"):
+    if not keep:
         s.run("build-infra", "-D", check=False)

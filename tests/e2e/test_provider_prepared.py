@@ -12,9 +12,11 @@ PASSWORD = "e2e-Root-pw1"
 def hosts():
     h = PreparedHosts("e2eprepared", "10.233.32.0/24", PASSWORD, count=2)
     h.down()
-    h.up()
-    yield h
-    h.down()
+    try:
+        h.up()
+        yield h
+    finally:   # also when up() failed half-way
+        h.down()
 
 
 @pytest.fixture(scope="module")
