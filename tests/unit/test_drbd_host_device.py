@@ -205,3 +205,26 @@ def test_lvm_commands_nothing_on_rerun_or_without_device():
 def test_a_pool_named_alike_in_another_vg_does_not_count():
     lvs = json.dumps({"report": [{"lv": [{"lv_name": "drbdpool", "vg_name": "othervg"}]}]})
     assert dh.lvm_commands(dh.choose_mirrored_device(VM), "", lvs)[-1][0] == "lvcreate"
+
+
+def test_this_machines_real_lsblk_output_never_yields_a_used_disk():
+    # the JSON shape of the installed util-linux, not a hand-written sample
+    import shutil
+    import subprocess
+    if not shutil.which("lsblk"):
+        pytest.skip("no lsblk")
+    proc = subprocess.run(["lsblk", "-J", "-b", "-o", "NAME,PATH,TYPE,SIZE,FSTYPE,MOUNTPOINT,PKNAME,RO,RM"],
+                          check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"lsblk failed: {proc.stderr}")
+    devices = dh.parse_lsblk(proc.stdout)
+    assert devices, proc.stdout
+    for disk in devices:
+        if disk.mountpoint or disk.children or disk.fstype:
+            assert dh.disk_rejection(disk, {}) is not None, disk
+    choice = dh.choose_mirrored_device(proc.stdout)
+    if choice.device:
+        chosen = next(d for d in devices if d.path == choice.device)
+        assert not (chosen.mountpoint or chosen.children or chosen.fstype or chosen.ro or chosen.rm)
+    else:
+        assert choice.reason.startswith("no usable mirrored device")
