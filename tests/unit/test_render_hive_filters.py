@@ -32,3 +32,11 @@ def test_errors_become_filter_errors():
     guarded = f.FilterModule().filters()["hive_internal_cidr"]
     with pytest.raises(AnsibleFilterError, match="hive_internal_cidr"):
         guarded("10.0.0.1/22")
+
+
+def test_file_entries_carry_the_contents_under_the_destination(tmp_path):
+    (tmp_path / "b.py").write_text("B = 2\n")
+    (tmp_path / "a.py").write_text("A = 1\n")
+    entries = f.hive_file_entries([str(tmp_path / "b.py"), str(tmp_path / "a.py")], "/usr/local/lib/x/")
+    assert entries == [{"path": "/usr/local/lib/x/a.py", "content": "A = 1\n", "mode": "0644"},
+                       {"path": "/usr/local/lib/x/b.py", "content": "B = 2\n", "mode": "0644"}]

@@ -109,10 +109,16 @@ def hive_resolv_nameservers(path="/etc/resolv.conf"):
     return found
 
 
+def hive_file_entries(paths, dest_dir, mode="0644"):
+    """hive_files entries copying local files into dest_dir: one module call for many files."""
+    return [{"path": f"{str(dest_dir).rstrip('/')}/{Path(p).name}", "content": Path(p).read_text(), "mode": mode}
+            for p in sorted(paths)]
+
+
 class FilterModule:
     def filters(self):
         fns = [hive_internal_cidr, hive_daemon_json, hive_hosts_block, hive_rules_v4,
                hive_registry_config, hive_swarm_label_args, hive_subject_ordered,
                hive_subject_alt_names, hive_docker_config_with_proxies, hive_network_params,
-               hive_load_yaml_file, hive_resolv_nameservers]
+               hive_load_yaml_file, hive_resolv_nameservers, hive_file_entries]
         return {fn.__name__: _guard(fn) for fn in fns}
