@@ -157,7 +157,7 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess:
 def _dry_up(conf: Path, node: str, res: str) -> subprocess.CompletedProcess:
     # drbdadm picks the `on` block by the kernel host name: give it its own UTS namespace.
     prefix = ["unshare", "-u"] if os.geteuid() == 0 else ["unshare", "-Ur", "-u"]
-    return _run(prefix + ["sh", "-c", f'hostname "$1" && exec drbdadm -c "$2" -d up "$3"', "sh",
+    return _run(prefix + ["sh", "-c", 'hostname "$1" && exec drbdadm -c "$2" -d up "$3"', "sh",
                           node, str(conf), res])
 
 

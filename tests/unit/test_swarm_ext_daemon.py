@@ -463,7 +463,7 @@ def test_ip_listing_failure_aborts_the_check_and_keeps_state():
     d, host, store, _ = make(docker)
     d.reconcile()
     owned = dict(store.state.vips)
-    real, calls = d.run_cmd, []
+    calls = []
     d.run_cmd = lambda argv: calls.append(argv) or Result(1, "", "boom")
     with pytest.raises(CheckError, match="ip -j addr show failed"):
         d.reconcile()
