@@ -10,23 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ansible.errors import AnsibleFilterError
-
-from hive_builder.errors import HiveError
+from hive_builder.plugins.filter_guard import guard
 from hive_builder.render import image_build, swarm_service
-
-
-def _guard(fn):
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except HiveError as exc:
-            raise AnsibleFilterError(str(exc)) from None
-        except (ValueError, TypeError, KeyError) as exc:
-            raise AnsibleFilterError(f"{fn.__name__}: {exc}") from None
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
 
 
 # ---------------------------------------------------------------- deploy-services
@@ -104,7 +89,7 @@ def _bool(value) -> bool:
 
 class FilterModule:
     def filters(self):
-        return {fn.__name__: _guard(fn) for fn in (
+        return {fn.__name__: guard(fn) for fn in (
             hive_service_image, hive_swarm_service, hive_adaptation_summary, hive_proxy_env,
             hive_needs_force_update, hive_convergence, hive_build_container, hive_commit_changes,
             hive_role_dirs, hive_role_files_digest, hive_image_spec_digest, hive_immutable_tag)}

@@ -11,21 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
+from hive_builder.plugins.filter_guard import guard
 from hive_builder import drbd_host
 from hive_builder.render.drbd import render_global_common
-
-
-def _guard(fn):
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise AnsibleFilterError(f"{fn.__name__}: {exc}") from None
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
 
 
 def hive_mirrored_device(lsblk_json, pvs_json="", no_mirrored_device=False):
@@ -102,7 +90,7 @@ def hive_drbd_global_common(_=None):
 
 class FilterModule:
     def filters(self):
-        return {fn.__name__: _guard(fn) for fn in (
+        return {fn.__name__: guard(fn) for fn in (
             hive_mirrored_device, hive_mirrored_device_error, hive_drbd_lvm_commands,
             hive_drbd_module_problem, hive_drbd_hives, hive_drbd_volume, hive_drbd_md_missing,
             hive_drbd_resource_is_new, hive_drbd_fs_action,

@@ -10,22 +10,12 @@ import ipaddress
 from pathlib import Path
 
 import yaml
-from ansible.errors import AnsibleFilterError
 
+from hive_builder.plugins.filter_guard import guard
 from hive_builder.render import (daemon_json, docker_client_config, hosts_block,
                                  iptables, networks, registry_config, swarm_labels,
                                  tls_certificate)
 from hive_builder.render.internal_cidr import split_internal_cidr
-
-
-def _guard(fn):
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise AnsibleFilterError(f"{fn.__name__}: {exc}") from None
-    wrapper.__name__ = fn.__name__
-    return wrapper
 
 
 def hive_internal_cidr(cidr):
@@ -121,4 +111,4 @@ class FilterModule:
                hive_registry_config, hive_swarm_label_args, hive_subject_ordered,
                hive_subject_alt_names, hive_docker_config_with_proxies, hive_network_params,
                hive_load_yaml_file, hive_resolv_nameservers, hive_file_entries]
-        return {fn.__name__: _guard(fn) for fn in fns}
+        return {fn.__name__: guard(fn) for fn in fns}
