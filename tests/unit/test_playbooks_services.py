@@ -32,12 +32,17 @@ FAKE_DOCKER = textwrap.dedent("""\
         if ref in state["local"]:
             print(state["local"][ref]); sys.exit(0)
         sys.stderr.write("No such image: " + ref); sys.exit(1)
-    if args[0] == "pull":
+    if args[0] == "pull":   # concurrent pulls: read-modify-write under a lock
         ref = args[-1]
         if ref not in state["registry"]:
             sys.stderr.write("manifest unknown: " + ref); sys.exit(1)
-        state["local"][ref] = state["registry"][ref]
-        json.dump(state, open(state_file, "w")); print(ref); sys.exit(0)
+        import fcntl
+        with open(state_file + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = json.load(open(state_file))
+            state["local"][ref] = state["registry"][ref]
+            json.dump(state, open(state_file, "w"))
+        print(ref); sys.exit(0)
     if args[0] == "ps":
         service = args[-1].split("=", 2)[-1]
         print("\\n".join(c for c, _ in state["containers"].get(service, []))); sys.exit(0)

@@ -9,6 +9,7 @@ Runs on the hive with the docker CLI only, so no Docker SDK is needed for it.
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 
 def docker(*args):
@@ -31,14 +32,18 @@ def running_image_ids(service):
 def main():
     refs = json.loads(sys.argv[1])
     result = {"changed": False, "images": {}, "errors": {}}
+    distinct = sorted(set(refs.values()))
+    before = {ref: image_id(ref) for ref in distinct}
+    # concurrently: a node pulling several images spends its time waiting on the registry
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pulls = dict(zip(distinct, pool.map(lambda ref: docker("pull", "-q", ref), distinct)))
+    after = {ref: image_id(ref) for ref in distinct}
     for service, ref in sorted(refs.items()):
-        before = image_id(ref)
-        pull = docker("pull", "-q", ref)
-        after = image_id(ref)
-        if pull.returncode != 0 and not after:
+        pull = pulls[ref]
+        if pull.returncode != 0 and not after[ref]:
             result["errors"][service] = f"docker pull {ref}: {(pull.stderr or pull.stdout).strip()}"
-        result["changed"] |= bool(after) and after != before
-        result["images"][service] = {"pulled": after, "running": running_image_ids(service)}
+        result["changed"] |= bool(after[ref]) and after[ref] != before[ref]
+        result["images"][service] = {"pulled": after[ref], "running": running_image_ids(service)}
     print(json.dumps(result))
 
 
