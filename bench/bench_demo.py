@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Times `hive all` for the demo project (examples/demo) from nothing, then its no-op rerun.
 
-usage: bench/bench_demo.py [--keep]
+usage: bench/bench_demo.py [--keep] [--failover]
 Copies examples/demo to a temp dir, runs `hive all` there with the `hive` next to this Python
 (targets: fresh <= 6 min, no-op <= 60 s), prints the phase lines hive itself prints and both
-totals, checks that the demo page answers, then destroys the site (unless --keep). Not a test:
+totals, checks that the demo page answers, then destroys the site (unless --keep). --failover then
+stops the hive running the database (its data on a mirrored volume) and times until the web page
+shows the rows again from a surviving hive. Not a test:
 numbers go into the closing notes. The node image is built first and not counted (it is cached
 between runs).
 """
@@ -57,6 +59,47 @@ def demo_url(root: Path, temp: Path) -> str:
     return f"http://{hostvars[first]['hive_private_ip']}:8080/"
 
 
+def _page_with_rows(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:
+            return resp.status == 200 and "loaded by initialize-services" in resp.read().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def _node_running(service: str, nodes: list[str]) -> str | None:
+    for node in nodes:
+        out = subprocess.run(["docker", "exec", node, "docker", "ps", "-q", "--filter",
+                              f"label=com.docker.swarm.service.name={service}"],
+                             capture_output=True, text=True).stdout
+        if out.strip():
+            return node
+    return None
+
+
+def failover(root: Path, temp: Path) -> float:
+    inventory = json.loads(_checked(root, temp, "inventory").stdout)
+    hostvars = inventory["_meta"]["hostvars"]
+    hives = inventory["hives"]["hosts"]
+    victim = _node_running("db", hives)
+    if victim is None:
+        raise SystemExit("no hive runs the db task")
+    t0 = time.monotonic()
+    subprocess.run(["docker", "stop", victim], check=True, capture_output=True)
+    urls = [f"http://{hostvars[h]['hive_private_ip']}:8080/" for h in hives if h != victim]
+    try:
+        while not any(_page_with_rows(u) for u in urls):
+            if time.monotonic() - t0 > 180:
+                raise SystemExit("the page did not come back within 180 s")
+            time.sleep(0.5)
+        took = time.monotonic() - t0
+        print(f"RESULT db failover: {victim} stopped, rows served again after {took:.1f}s "
+              f"(db now on {_node_running('db', [h for h in hives if h != victim])})")
+        return took
+    finally:
+        subprocess.run(["docker", "start", victim], check=True, capture_output=True)
+
+
 def main() -> None:
     keep = "--keep" in sys.argv
     base = Path(tempfile.mkdtemp(prefix="hive-bench-demo-"))
@@ -74,6 +117,8 @@ def main() -> None:
             print(f"{url} -> {resp.status}: {resp.read(300).decode(errors='replace')!r}")
         noop = timed_all(root, temp, "no-op rerun")
         print(f"RESULT fresh {fresh:.1f}s (target 360), no-op {noop:.1f}s (target 60)")
+        if "--failover" in sys.argv:
+            failover(root, temp)
     finally:
         if not keep:
             hive(root, temp, "build-infra", "-D")
