@@ -47,7 +47,7 @@ def _boot(image: str, cgroup_args: list[str], wrapped: bool) -> tuple[str, str]:
             time.sleep(1)
         return "running", state
     finally:
-        _docker("rm", "-f", name, check=False)
+        _docker("rm", "-f", "-v", name, check=False)   # -v: the image declares anonymous volumes
 
 
 @pytest.fixture(scope="module")
