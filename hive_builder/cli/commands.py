@@ -107,6 +107,7 @@ def cmd_check(ctx: Context, command: str) -> None:
 
     with session(ctx, command) as site:
         print(summarize(to_ansible_inventory(site), ctx.stage), end="", flush=True)
+        offline_provider_check(ctx, site)
     say(f"inventory of stage {ctx.stage} is valid")
 
 
@@ -147,9 +148,28 @@ def preflight_provider(ctx: Context, site) -> None:
     collision, provider not implemented): bad input never gets as far as a half-built site."""
     if ctx.values.get("destroy") or ctx.values.get("halt"):
         return  # tearing down must stay possible whatever changed in the inventory
+    _provider_check(ctx, site, offline_only=False)
+
+
+def offline_provider_check(ctx: Context, site) -> None:
+    """The part of build-infra's preflight that needs neither a cloud nor an engine, so that
+    `hive check` refuses what build-infra would refuse (a provider not implemented yet, a
+    prepared stage needing sshpass). The docker provider's checks ask the engine: build-infra's."""
+    _provider_check(ctx, site, offline_only=True)
+
+
+# Providers whose sanity_check reads only the inventory and this machine (no engine, no cloud).
+_OFFLINE_CHECKS = ("prepared",)
+
+
+def _provider_check(ctx: Context, site, *, offline_only: bool) -> None:
     from hive_builder.providers import get_provider
     from hive_builder.providers.plan import plan_from_stage
+    from hive_builder.providers.unimplemented import UnimplementedProvider
     provider = get_provider(site.stages[ctx.stage].provider)
+    if offline_only and not (isinstance(provider, UnimplementedProvider)
+                             or provider.name in _OFFLINE_CHECKS):
+        return
     provider.sanity_check(plan_from_stage(site, ctx.stage, context_dir=ctx.context_dir,
                                           root_dir=ctx.root_dir))
 

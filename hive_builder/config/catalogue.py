@@ -78,6 +78,10 @@ _CHECK_MODE_PHASES = ("build-infra", "setup-hosts", "build-images", "deploy-serv
 _LIMIT_PHASES = ("build-infra", "setup-hosts", "build-images", "build-volumes", "deploy-services",
                  "initialize-services")
 
+# Left out of reference §2.2 on purpose: `vagrant_box_name` (never exported by the original: a
+# typo'd key made it dead), `callback_whitelist` (removed from ansible-core; `callbacks_enabled`
+# below replaces it and its `yaml` callback is gone) and `repository_docker_socket` (exported but
+# used by nothing; the docker tunnels of execution/tunnels.py choose their own socket paths).
 VARIABLES: tuple[Variable, ...] = (
     # --- where things are -----------------------------------------------------------------------
     _V("root_dir", "directory where hold project inventory/settings (default: current directory)",
@@ -97,9 +101,11 @@ VARIABLES: tuple[Variable, ...] = (
     _V("temp_dir", "directory where save temporary file (ex. ansible.cfg, vars.yml)",
        Type.DIRECTORY, default="/var/tmp/hive", scope=Scope.STAGE,
        name_in_ansible="hive_temp_dir", cli=_O("-W", "--temp_dir", _G)),
+    # In ansible.cfg as `playbook_dir` so that a plain `ansible-inventory --list` loads the
+    # packaged group_vars (hive_safe_*, hive_registry, ...) exactly as `hive inventory` does.
     _V("playbooks_dir", "path of hive playbooks (default: where hive is installed)",
        default="{install_dir}/playbooks", scope=Scope.GLOBAL, name_in_ansible="hive_playbooks_dir",
-       cli=_O("-P", "--playbooks_dir", _G)),
+       ansible_cfg=("defaults", "playbook_dir"), cli=_O("-P", "--playbooks_dir", _G)),
     # decision 11: the interpreter running hive, never "a python on PATH".
     _V("local_python_path", "python interpreter used for the mother (the one running hive)",
        name_in_ansible="hive_local_python_path"),
@@ -153,6 +159,16 @@ VARIABLES: tuple[Variable, ...] = (
     _V("inventory_plugins", "ansible inventory plugin path",
        default="{root_dir}/plugins/inventory:{install_dir}/plugins/inventory", scope=Scope.GLOBAL,
        ansible_cfg=("defaults", "inventory_plugins")),
+    # ansible-playbook ignores `playbook_dir` for group_vars: it reads them next to the playbook
+    # and next to the inventory only. A user playbook elsewhere (manual §6.10) gets the packaged
+    # group_vars from the vars plugin hive_playbook_group_vars (it reads `playbook_dir`); listed
+    # first so that the user's own group_vars (host_group_vars) win over the packaged ones.
+    _V("vars_plugins", "ansible vars plugin path",
+       default="{root_dir}/plugins/vars:{install_dir}/plugins/vars", scope=Scope.GLOBAL,
+       ansible_cfg=("defaults", "vars_plugins")),
+    _V("vars_plugins_enabled", "ansible vars plugins to enable",
+       default="hive_playbook_group_vars, host_group_vars", scope=Scope.GLOBAL,
+       ansible_cfg=("defaults", "vars_plugins_enabled")),
     _V("filter_plugins", "ansible filter plugin path",
        default="{root_dir}/plugins/filter:{install_dir}/plugins/filter", scope=Scope.GLOBAL,
        ansible_cfg=("defaults", "filter_plugins")),

@@ -112,10 +112,11 @@ def _docker_tunnels_for(phase_name: str, values: Mapping[str, object]):
 
 
 def run_inventory_list(values: Mapping[str, object]) -> None:
-    """`ansible-inventory --list` as the playbooks see it (packaged group_vars apply)."""
+    """`ansible-inventory --list` as the playbooks see it: ansible.cfg's `playbook_dir` makes the
+    packaged group_vars apply, so a plain `ANSIBLE_CONFIG=<temp_dir>/ansible.cfg ansible-inventory
+    --list` prints the same."""
     files = write_generated_files(values)
-    argv = [ansible_executable("ansible-inventory"), f"--playbook-dir={values['playbooks_dir']}",
-            "--list"]
+    argv = [ansible_executable("ansible-inventory"), "--list"]
     code = run_command(argv, ansible_environment(values, files))
     if code != 0:
         raise HiveError(f"ansible-inventory failed: exit code = {code}")

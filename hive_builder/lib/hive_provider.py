@@ -26,6 +26,8 @@ options:
   private_ips: {type: list, elements: str, required: true, description: hive_private_ip of each server}
   server_groups: {type: list, elements: list, description: group_names of each server}
   root_passwords: {type: list, elements: str, no_log: true, description: hive_root_password of each ('' if none)}
+  sshd_ports: {type: list, elements: str, description: hive_sshd_port of each ('' if none)}
+  ssh_source_ips: {type: list, elements: raw, description: hive_ssh_source_ips of each ([] if none)}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -47,6 +49,8 @@ def main():
         private_ips=dict(type="list", elements="str", required=True),
         server_groups=dict(type="list", elements="list", default=[]),
         root_passwords=dict(type="list", elements="str", default=[], no_log=True),
+        sshd_ports=dict(type="list", elements="str", default=[]),
+        ssh_source_ips=dict(type="list", elements="raw", default=[]),
     ))
     try:
         from hive_builder.errors import HiveError
@@ -60,8 +64,13 @@ def main():
         module.fail_json(msg=f"{len(names)} servers but {len(p['private_ips'])} private IPs")
     groups = p["server_groups"] or [[] for _ in names]
     passwords = p["root_passwords"] or ["" for _ in names]
-    hostvars = {name: {"hive_private_ip": ip, "group_names": g, "hive_root_password": pw}
-                for name, ip, g, pw in zip(names, p["private_ips"], groups, passwords)}
+    # the port sshd will listen on goes into ssh_config (strict-source-ip moves it)
+    ports = p["sshd_ports"] or ["" for _ in names]
+    sources = p["ssh_source_ips"] or [[] for _ in names]
+    hostvars = {name: {"hive_private_ip": ip, "group_names": g, "hive_root_password": pw,
+                       "hive_sshd_port": port or None, "hive_ssh_source_ips": src or None}
+                for name, ip, g, pw, port, src in zip(names, p["private_ips"], groups, passwords,
+                                                      ports, sources)}
     try:
         plan = plan_from_hostvars(hostvars, names, hive_name=p["hive_name"], stage=p["stage"], cidr=p["cidr"],
                                   context_dir=p["context_dir"], root_dir=p["root_dir"], admin_user=p["admin"],

@@ -148,7 +148,15 @@ def _parse_service(w: Where, name: Any, raw: Any, file_stages: tuple[str, ...]) 
     if "available_on" in raw:
         stages = want_stages(sw, raw["available_on"], "available_on") or file_stages
     standalone = raw.get("standalone", False) is True
-    image = _parse_image(sw, name, raw["image"], standalone, stages) if "image" in raw else None
+    image = None
+    if "image" in raw:
+        image = _parse_image(sw, name, raw["image"], standalone, stages)
+    else:
+        # reference §4.3: required in effect, deploy-services has nothing to run without it; no
+        # kind of service (volumes-only or other) is exempt in the manual or the reference.
+        sw.error('"image" must be specified: an image reference such as nginx:1.25 or a build '
+                 "spec (mapping with from and roles); a service without an image cannot be "
+                 "deployed", "image")
     ports = parse_ports(sw, name, raw["ports"]) if "ports" in raw else ()
     volumes = parse_volumes(sw, raw["volumes"]) if "volumes" in raw else ()
     if raw.get("mode") == "global" and "replicas" in raw:

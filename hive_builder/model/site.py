@@ -16,7 +16,7 @@ from hive_builder.model.problems import Problems, Where
 from hive_builder.model.services import (DEFAULT_NETWORK, Network, Service, ServicesFile,
                                          parse_services_file)
 from hive_builder.model.stage import Stage, build_stage
-from hive_builder.model.volumes import Volume
+from hive_builder.model.volumes import Volume, volume_label
 
 GROUPS = ("servers", "hives", "repository", "first_hive", "mother", "hosts", "services", "images",
           "volumes", "drbd_volumes", "networks", "all", "ungrouped", *STAGES)
@@ -151,7 +151,7 @@ def _collect_volumes(services: dict[str, Service], problems: Problems) -> dict[s
             if known is None:
                 volumes[volume.source] = CreatedVolume(volume, service.stages, (service.name,))
             elif known.volume.definition() != volume.definition():
-                _where(problems, service).at(f"volume #{index}").error(
+                _where(problems, service).at(volume_label(index, volume.source)).error(
                     f"volume {volume.source} is also created by service {known.services[0]} with "
                     "different driver/drbd settings: one volume needs one definition")
             else:
@@ -181,7 +181,7 @@ def _cross_check(stages: dict[str, Stage], services: dict[str, Service],
         for index, volume in enumerate(service.volumes, 1):
             for host in (volume.drbd.diskless if volume.drbd else ()):
                 if servers and host not in servers:  # no servers: hive def already failed
-                    w.at(f"volume #{index}").error(
+                    w.at(volume_label(index, volume.source)).error(
                         f"diskless host {host} is not a server of any stage", "drbd")
     for network in networks.values():
         if network.name in hosts or network.name in GROUPS:
@@ -198,5 +198,5 @@ def _allocate(stage: str, services: dict[str, Service], store: AllocationStore, 
             continue
         w = _where(problems, service)
         ports += [(p, w.at(f"port {p.target}/{p.protocol}")) for p in service.ports]
-        drbd += [(v, w.at(f"volume #{i}")) for i, v in enumerate(service.volumes, 1) if v.drbd]
+        drbd += [(v, w.at(volume_label(i, v.source))) for i, v in enumerate(service.volumes, 1) if v.drbd]
     return allocate_stage(store, stage, ports, drbd, Where(problems))

@@ -74,12 +74,19 @@ class Volume:
         return (self.kind, self.driver, self.driver_opts, self.drbd)
 
 
+def volume_label(index: int, source: Any) -> str:
+    """How messages name the index-th volume (from 1): by its source when it has a usable one."""
+    if isinstance(source, str) and source:
+        return f"volume {source!r} (#{index})"
+    return f"volume #{index}"
+
+
 def parse_volumes(w: Where, value: Any) -> tuple[Volume, ...]:
     if not want_list(w, value, "volumes"):
         return ()
     result = []
     for index, item in enumerate(value, 1):
-        vw = w.at(f"volume #{index}")
+        vw = w.at(volume_label(index, item.get("source") if isinstance(item, dict) else None))
         if isinstance(item, str):
             vw.error(f"short syntax {item!r} is not supported: expected a mapping with source, "
                      "target and type")

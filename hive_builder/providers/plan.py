@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from hive_builder.errors import HiveError
+from hive_builder.render.ssh_config import DEFAULT_SSH_PORT, sshd_port
 
 ROLE_GROUPS = ("hives", "repository", "first_hive")
 ADMIN_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -20,6 +21,7 @@ class ServerPlan:
     ip: str                            # private IP
     roles: tuple[str, ...] = ()        # subset of ROLE_GROUPS
     root_password: str | None = None   # prepared provider: bootstrap the admin by root login
+    ssh_port: int = DEFAULT_SSH_PORT   # where sshd listens once setup-hosts ran (render.ssh_config.sshd_port)
 
     @property
     def short_name(self) -> str:
@@ -96,7 +98,8 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
                        root_dir: str | Path | None = None, admin_user: str = "admin",
                        private_key_path: str | Path | None = None,
                        public_key_path: str | Path | None = None) -> ProvisionPlan:
-    """Build the plan from Ansible host variables (hive_private_ip, group_names, hive_root_password).
+    """Build the plan from Ansible host variables (hive_private_ip, group_names, hive_root_password,
+    hive_sshd_port, hive_ssh_source_ips).
 
     `servers` are the stage's servers; `hostvars` maps each of them to its vars. Ansible's groups
     do not keep the hive definition's order, so servers are put back in natural name order
@@ -110,7 +113,8 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
         groups = hv.get("group_names") or ()
         plans.append(ServerPlan(name=name, ip=str(hv["hive_private_ip"]),
                                 roles=tuple(g for g in ROLE_GROUPS if g in groups),
-                                root_password=hv.get("hive_root_password") or None))
+                                root_password=hv.get("hive_root_password") or None,
+                                ssh_port=_ssh_port(name, hv)))
     context = Path(context_dir)
     return ProvisionPlan(
         hive_name=hive_name, stage=stage, cidr=cidr, servers=tuple(plans), context_dir=context,
@@ -118,6 +122,13 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
         admin_user=admin_user or "admin",
         private_key_path=Path(private_key_path) if private_key_path else None,
         public_key_path=Path(public_key_path) if public_key_path else None)
+
+
+def _ssh_port(name: str, hv: Mapping[str, Any]) -> int:
+    try:
+        return sshd_port(hv.get("hive_sshd_port"), hv.get("hive_ssh_source_ips"))
+    except ValueError as exc:
+        raise HiveError(f"server {name}: {exc}") from None
 
 
 def plan_from_stage(site: Any, stage: str, *, context_dir: str | Path, root_dir: str | Path) -> ProvisionPlan:
@@ -131,5 +142,6 @@ def plan_from_stage(site: Any, stage: str, *, context_dir: str | Path, root_dir:
         root_dir=Path(root_dir), admin_user=str(admin),
         servers=tuple(ServerPlan(name=s.name, ip=s.private_ip,
                                  roles=tuple(g for g in ROLE_GROUPS if g in s.groups),
-                                 root_password=s.vars.get("hive_root_password") or None)
+                                 root_password=s.vars.get("hive_root_password") or None,
+                                 ssh_port=_ssh_port(s.name, s.vars))
                       for s in st.servers))

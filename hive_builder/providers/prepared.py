@@ -39,7 +39,8 @@ class PreparedProvider(Provider):
 
     def ssh_config(self, plan: ProvisionPlan) -> str:
         return render_ssh_config(SshHost(name=s.name, hostname=s.ip, user=plan.admin_user,
-                                         identity_file=str(plan.private_key)) for s in plan.servers)
+                                         identity_file=str(plan.private_key), port=s.ssh_port)
+                                 for s in plan.servers)
 
     def messages(self) -> list[str]:
         return list(self._messages)

@@ -1,4 +1,5 @@
-"""Pure: subjects and extensions of the site CA and of server certificates (reference §6.1, §6.2).
+"""Pure: subject and extensions of the site CA (reference §6.1 ca role) and the subject prefix
+shared with the host certificates (whose extensions are in render/tls_certificate.py).
 
 Subjects are handled as ordered (attribute, value) pairs, e.g. for hive `pdns.example.com`:
 `/DC=com/DC=example/DC=pdns/CN=ca.pdns.example.com`.
@@ -6,12 +7,9 @@ Subjects are handled as ordered (attribute, value) pairs, e.g. for hive `pdns.ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 CA_KEY_SIZE = 4096
 DEFAULT_VALID_DAYS = 36500   # the original's hive_valid_in default: a private site CA that never expires in practice
 CA_KEY_USAGE = ("digitalSignature", "cRLSign", "keyCertSign")
-SERVER_EXTENDED_KEY_USAGE = ("clientAuth", "serverAuth")
 
 
 def sub_prefix(hive_name: str, override: str | None = None) -> str:
@@ -39,27 +37,7 @@ def ca_subject(hive_name: str, prefix_override: str | None = None) -> str:
     return f"{sub_prefix(hive_name, prefix_override)}CN=ca.{hive_name}"
 
 
-def server_subject(host: str, hive_name: str, prefix_override: str | None = None) -> str:
-    return f"{sub_prefix(hive_name, prefix_override)}CN={host}"
-
-
-@dataclass(frozen=True)
-class CaExtensions:
-    ca: bool = True
-    key_usage: tuple[str, ...] = CA_KEY_USAGE
-
-
 def ca_extfile() -> str:
     """extfile-ca.cnf as the original wrote it (kept in <context_dir>/ca for people using openssl by hand)."""
     return ("basicConstraints=critical,CA:TRUE\n"
             f"keyUsage=critical,{','.join(CA_KEY_USAGE)}\n")
-
-
-def server_san(host: str, private_ip: str) -> list[str]:
-    return [f"DNS:{host}", f"IP:{private_ip}", "IP:127.0.0.1"]
-
-
-def server_extfile(host: str, private_ip: str) -> str:
-    """<host>-extfile.cnf: what a server certificate is valid for (docker TLS, registry)."""
-    return (f"extendedKeyUsage={','.join(SERVER_EXTENDED_KEY_USAGE)}\n"
-            f"subjectAltName={','.join(server_san(host, private_ip))}\n")

@@ -3,13 +3,27 @@ repository server (reference §6.2 play B; lab recipe §5)."""
 
 from __future__ import annotations
 
+import ipaddress
+
 import yaml
 
 CONFIG_DIR = "/etc/docker/registry"
 DATA_DIR = "/var/lib/docker-registry"
 
 
-def registry_config(host: str, *, port: int = 5000) -> dict:
+def listen_address(port: int = 5000, private_ip: str | None = None) -> str:
+    """Where the registry listens: the repository server's private IP (reference §6.2.2), which is
+    what every server reaches through the hostsfile name `<repository>:5000`; all addresses only
+    when the private IP is unknown."""
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(f"hive_registry_port: {port} is not a port number (1-65535)")
+    if not private_ip:
+        return f":{int(port)}"
+    ip = ipaddress.ip_address(private_ip)
+    return f"[{ip}]:{int(port)}" if ip.version == 6 else f"{ip}:{int(port)}"
+
+
+def registry_config(host: str, *, port: int = 5000, private_ip: str | None = None) -> dict:
     """config.yml for `docker-registry serve`: TLS with the host certificate (key copied next to
     the config, readable by the service user), bcrypt htpasswd auth, deletes allowed."""
     return {
@@ -20,7 +34,7 @@ def registry_config(host: str, *, port: int = 5000) -> dict:
             "delete": {"enabled": True},
         },
         "http": {
-            "addr": f":{port}",
+            "addr": listen_address(port, private_ip),
             "tls": {
                 "certificate": f"/etc/pki/tls/certs/{host}_cert.pem",
                 "key": f"{CONFIG_DIR}/{host}_key.pem",
@@ -32,6 +46,6 @@ def registry_config(host: str, *, port: int = 5000) -> dict:
     }
 
 
-def render_registry_config(host: str, *, port: int = 5000) -> str:
+def render_registry_config(host: str, *, port: int = 5000, private_ip: str | None = None) -> str:
     return ("# Managed by hive-builder (setup-hosts, role registry)\n"
-            + yaml.safe_dump(registry_config(host, port=port), sort_keys=False))
+            + yaml.safe_dump(registry_config(host, port=port, private_ip=private_ip), sort_keys=False))

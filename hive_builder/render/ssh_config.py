@@ -6,6 +6,28 @@ from dataclasses import dataclass
 from typing import Iterable
 
 MARKER = "# {edge} ANSIBLE MANAGED BLOCK {host}"
+DEFAULT_SSH_PORT = 22
+
+
+def sshd_port(sshd_port=None, ssh_source_ips=None) -> int:
+    """The port sshd listens on after setup-hosts: the one decision shared by the firewall, the
+    strict-source-ip role (sshd_config `Port`) and every provider's ssh_config.
+
+    As in the original, sshd is moved to `hive_sshd_port` only by strict-source-ip, i.e. when
+    `hive_ssh_source_ips` is set; without source IPs sshd stays on 22 whatever hive_sshd_port says
+    (opening hive_sshd_port in the firewall then would lock everybody out).
+    """
+    if ssh_source_ips is None or ssh_source_ips == "" or ssh_source_ips == []:
+        return DEFAULT_SSH_PORT
+    if sshd_port is None or sshd_port == "":
+        return DEFAULT_SSH_PORT
+    try:
+        port = int(sshd_port)
+    except (TypeError, ValueError):
+        raise ValueError(f"hive_sshd_port: {sshd_port!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise ValueError(f"hive_sshd_port: {port} is not a port number (1-65535)")
+    return port
 
 
 @dataclass(frozen=True)
@@ -14,14 +36,14 @@ class SshHost:
     hostname: str        # address ssh connects to
     user: str
     identity_file: str
-    port: int = 22
+    port: int = DEFAULT_SSH_PORT
 
 
 def render_block(host: SshHost, log_level: str = "ERROR") -> str:
     lines = [MARKER.format(edge="BEGIN", host=host.name),
              f"Host {host.name}",
              f"  HostName {host.hostname}"]
-    if host.port != 22:
+    if host.port != DEFAULT_SSH_PORT:
         lines.append(f"  Port {host.port}")
     lines += ["  UserKnownHostsFile /dev/null",
               f"  User {host.user}",

@@ -1,32 +1,30 @@
-"""Pure: subject and extensions of the host certificates signed by the site CA (reference §6.1
-ca role, §6.2 tls-certificate role)."""
+"""Pure: everything a host certificate of a server is made of (reference §6.2 tls-certificate
+role): key type and size, subject, subject alternative names and extensions.
+
+The only source of these values: the tls-certificate role takes them through the filter
+`hive_host_certificate`. The site CA's own subject and extensions live in render/certs.py.
+"""
 
 from __future__ import annotations
 
+from hive_builder.render.certs import parse_subject, sub_prefix
 
-def default_sub_prefix(hive_name: str) -> str:
-    """`/DC=com/DC=example/DC=pdns/` for hive name `pdns.example.com`."""
-    labels = [x for x in hive_name.split(".") if x]
-    return "/" + "".join(f"DC={x}/" for x in reversed(labels))
-
-
-def parse_sub_prefix(sub_prefix: str) -> list[dict]:
-    """`/DC=com/O=x/` -> [{"DC": "com"}, {"O": "x"}] (order kept)."""
-    parts = []
-    for item in sub_prefix.split("/"):
-        if not item:
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise ValueError(f"hive_sub_prefix: '{item}' is not of the form KEY=VALUE")
-        parts.append({key.strip(): value.strip()})
-    return parts
+HOST_KEY_TYPE = "RSA"
+HOST_KEY_SIZE = 4096
+# docker's TLS API and the registry: the same certificate serves (serverAuth) and, in the admin's
+# ~/.docker, identifies the client (clientAuth)
+EXTENDED_KEY_USAGE = ("clientAuth", "serverAuth")
+KEY_USAGE = ("digitalSignature", "keyEncipherment")
+BASIC_CONSTRAINTS = ("CA:FALSE",)
 
 
-def subject_ordered(host: str, hive_name: str, sub_prefix: str | None = None) -> list[dict]:
-    """Subject of the certificate of `host` for community.crypto's `subject_ordered`."""
-    prefix = sub_prefix if sub_prefix else default_sub_prefix(hive_name)
-    return parse_sub_prefix(prefix) + [{"CN": host}]
+def subject_ordered(host: str, hive_name: str, prefix_override: str | None = None) -> list[dict]:
+    """`<sub_prefix>CN=<host>` for community.crypto's `subject_ordered` (order kept)."""
+    try:
+        pairs = parse_subject(sub_prefix(hive_name, prefix_override))
+    except ValueError as exc:
+        raise ValueError(f"hive_sub_prefix: {exc}") from None
+    return [{attr: value} for attr, value in pairs] + [{"CN": host}]
 
 
 def subject_alt_names(host: str, private_ip: str | None) -> list[str]:
@@ -40,3 +38,17 @@ def subject_alt_names(host: str, private_ip: str | None) -> list[str]:
         names.append(f"IP:{private_ip}")
     names.append("IP:127.0.0.1")
     return names
+
+
+def host_certificate(host: str, hive_name: str, private_ip: str | None,
+                     prefix_override: str | None = None) -> dict:
+    """Parameters of the host key (openssl_privatekey) and request (openssl_csr) of `host`."""
+    return {
+        "key_type": HOST_KEY_TYPE,
+        "key_size": HOST_KEY_SIZE,
+        "subject_ordered": subject_ordered(host, hive_name, prefix_override),
+        "subject_alt_name": subject_alt_names(host, private_ip),
+        "extended_key_usage": list(EXTENDED_KEY_USAGE),
+        "key_usage": list(KEY_USAGE),
+        "basic_constraints": list(BASIC_CONSTRAINTS),
+    }

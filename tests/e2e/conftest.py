@@ -41,6 +41,7 @@ class Site:
     temp_dir: Path
     stage: str = "private"
     log: list[str] = field(default_factory=list)
+    volumes_before: set[str] = field(default_factory=set)   # the engine's volumes before the site
 
     @property
     def context_dir(self) -> Path:
@@ -89,10 +90,12 @@ def site(tmp_path_factory) -> Site:
     # lives in a fixed place and is picked up again by the next session (project files refreshed).
     base = Path(os.environ.get("HIVE_E2E_DIR", "/var/tmp/hive-e2e")) if keep else tmp_path_factory.mktemp("site")
     root = base / "project"
-    shutil.copytree(PROJECT, root, dirs_exist_ok=True)
+    # a developer's leftover project/.hive (port maps of an old run) must not leak into the site
+    shutil.copytree(PROJECT, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".hive"))
     temp = base / "tmp"
     temp.mkdir(exist_ok=True)
-    s = Site(root_dir=root, temp_dir=temp)
+    s = Site(root_dir=root, temp_dir=temp, volumes_before=set(subprocess.run(
+        ["docker", "volume", "ls", "-q"], capture_output=True, text=True, check=True).stdout.split()))
     try:
         s.run("build-infra")
         s.run("setup-hosts")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -155,14 +156,11 @@ class AnsibleSite:
 
 def play_recap(stdout: str) -> dict[str, dict[str, int]]:
     """Per-host counters of the PLAY RECAP of an ansible-playbook run."""
-    recap, seen = {}, False
-    for line in stdout.splitlines():
-        if line.startswith("PLAY RECAP"):
-            seen = True
-            continue
-        if seen and ":" in line and "=" in line:
-            host, _, counters = line.partition(":")
-            recap[host.strip()] = {k: int(v) for k, v in (c.split("=") for c in counters.split())}
+    recap = {}
+    for line in stdout.rsplit("PLAY RECAP", 1)[-1].splitlines():
+        m = re.match(r"^(\S+)\s+:\s+(ok=\d+.*)$", line)
+        if m:
+            recap[m.group(1)] = {k: int(v) for k, v in (c.split("=") for c in m.group(2).split())}
     return recap
 
 

@@ -98,6 +98,25 @@ def test_build_deploy_initialize_serves_data_from_the_database(site):
     assert f"web_port={_web_port(site)}" in page
 
 
+def test_dexec_dcp_and_dsh_reach_a_service_task_from_any_server(site):
+    """The docker-client tools (reference §10), as the admin on a server that may not run the task."""
+    host = site.repository                # not a swarm node: everything goes over TLS to 2376
+    kvs_hostname = site.ssh(host, "dexec -n kvs hostname").stdout.strip()
+    assert kvs_hostname and kvs_hostname != host.split(".")[0], kvs_hostname
+    assert "kvs.py" in site.ssh(host, "dexec -n kvs ls /opt/kvs").stdout
+    site.ssh(host, "echo e2e-dcp > /tmp/dcp-in && dcp /tmp/dcp-in kvs:/tmp/dcp-copied "
+                   "&& dcp kvs:/tmp/dcp-copied /tmp/dcp-out")
+    assert site.ssh(host, "cat /tmp/dcp-out").stdout.strip() == "e2e-dcp"
+    # dsh opens a shell in the same task: feed it a command on stdin
+    assert site.ssh(host, "echo hostname | dsh kvs").stdout.strip().endswith(kvs_hostname)
+    missing = site.ssh(host, "dexec -n nosuch true", check=False)
+    assert missing.returncode != 0 and "service nosuch is not found." in missing.stderr
+    too_far = site.ssh(host, "dexec -5 -n kvs true", check=False)
+    assert too_far.returncode != 0 and "exceeds the number of replicas (1)" in too_far.stderr
+    no_prefix = site.ssh(host, "dcp /tmp/dcp-in /tmp/elsewhere", check=False)
+    assert no_prefix.returncode != 0 and "no service prefix." in no_prefix.stderr
+
+
 def test_standalone_service_runs_its_units_under_systemd(site):
     """`hello` (standalone: true, from plain debian:bookworm): build-images installed and booted
     systemd, the role started a unit; the task container runs systemd as PID 1 again."""

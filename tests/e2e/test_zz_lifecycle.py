@@ -28,3 +28,7 @@ def test_halt_start_destroy(site):
     assert labelled("container", "e2e") == []
     assert labelled("network", "e2e") == []
     assert labelled("volume", "e2e") == []
+    # nor any unlabelled (anonymous) volume, nor the provider's per-node files
+    left = set(_docker_lines("volume", "ls", "-q")) - site.volumes_before
+    assert not left, f"volumes left behind: {sorted(left)}"
+    assert not (site.context_dir / "docker-nodes").exists()

@@ -8,7 +8,15 @@ from hive_builder.inventory_json import apply_ops, inventory_ops, to_ansible_inv
 from hive_builder.model import load_site
 from hive_builder.model.filestore import PersistentFileStore, global_stage
 from hive_builder.model.project import load_project, resolve_project
-from tests.fixtures.inventories.builders import PDNS, load, private, services, write
+from tests.fixtures.inventories.builders import PDNS, load, private, write
+from tests.fixtures.inventories.builders import services as bare_services
+
+
+def services(svcs, **file_keys):
+    """builders.services with an image on every service that has none (image is required)."""
+    return bare_services({name: {"image": "x", **body}
+                          if isinstance(body, dict) and "image" not in body else body
+                          for name, body in svcs.items()}, **file_keys)
 
 
 def test_listing_shape(tmp_path):
@@ -19,7 +27,7 @@ def test_listing_shape(tmp_path):
         "drbd_volumes", "networks", "staging", "production"}  # a services file's default stages
     assert "ungrouped" not in listing  # empty
     assert listing["_meta"]["hostvars"]["web"] == {"hive_name": "pdns", "hive_volumes": [],
-                                                   "hive_ports": []}
+                                                   "hive_ports": [], "hive_image": "x"}
     assert listing["_meta"]["hostvars"]["hive_default_network"] == {"hive_name": "pdns"}
 
 

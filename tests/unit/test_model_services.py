@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from hive_builder.model import MemoryStore
-from tests.fixtures.inventories.builders import (errors, load, messages, private, services,
-                                                 write)
+from tests.fixtures.inventories.builders import errors, load, messages, private, write
+from tests.fixtures.inventories.builders import services as bare_services
+
+
+def services(svcs, **file_keys):
+    """builders.services with an image on every service that has none (image is required)."""
+    return bare_services({name: {"image": "x", **body}
+                          if isinstance(body, dict) and "image" not in body else body
+                          for name, body in svcs.items()}, **file_keys)
 
 
 def site_with(tmp_path, svcs, store=None, **file_keys):
@@ -101,7 +108,7 @@ def test_case20_device_ids(tmp_path):
     assert store.get("drbd_device_map", "private") == {"a": 1, "b": 2, "c": 3, "d": 4}
     text = svc_errors(tmp_path / "dup", {"s1": {"volumes": [drbd("a", device_id=5)]},
                                          "s2": {"volumes": [drbd("b", device_id=5)]}})
-    assert "service s2, volume #1: DRBD device id 5 is already used by volume a" in text
+    assert "service s2, volume 'b' (#1): DRBD device id 5 is already used by volume a" in text
 
 
 def test_shared_volume_one_id_and_consistent_definition(tmp_path):
@@ -187,7 +194,36 @@ def test_case25_volume_errors(tmp_path, volume, expected):
 def test_volume_error_names_the_volume(tmp_path):
     (err,) = errors(write(tmp_path, private(), services(
         {"web": {"volumes": [{"source": "/a", "target": "/a"}, {"source": "a"}]}})))
-    assert err.obj == "service web, volume #2"
+    assert err.obj == "service web, volume 'a' (#2)"
+
+
+def test_volume_without_usable_source_is_named_by_position(tmp_path):
+    errs = errors(write(tmp_path, private(), services(
+        {"web": {"volumes": [{"target": "/a"}, {"source": "", "target": "/t", "type": "tmpfs",
+                                                "bogus": 1}, {"source": 7, "target": "/x"}]}})))
+    assert [e.obj for e in errs][:2] == ["service web, volume #1", "service web, volume #2"]
+    assert "service web, volume #3" in [e.obj for e in errs]
+
+
+def test_volume_named_by_source_in_cross_checks(tmp_path):
+    text = messages(write(tmp_path, private(), services({
+        "s1": {"volumes": [{"source": "data", "target": "/d", "driver": "local"}]},
+        "s2": {"volumes": [{"source": "/etc", "target": "/e"},
+                           {"source": "data", "target": "/d", "driver": "other"}]}})))
+    assert "service s2, volume 'data' (#2): volume data is also created by service s1" in text
+
+
+def test_service_without_image_is_an_error_naming_file_service_and_attribute(tmp_path):
+    (err,) = errors(write(tmp_path, private(), bare_services(
+        {"web": {"image": "nginx:1"}, "data": {"volumes": [{"source": "v", "target": "/v", "type": "volume"}]}})))
+    assert (err.file, err.obj, err.attr) == ("services.yml", "service data", "image")
+    assert "cannot be deployed" in err.message
+
+
+def test_service_without_image_is_an_error_even_off_stage(tmp_path):
+    (err,) = errors(write(tmp_path, private(), bare_services(
+        {"web": {"available_on": ["production"]}})))
+    assert (err.obj, err.attr) == ("service web", "image")
 
 
 def test_driver_volume_host(tmp_path):

@@ -52,3 +52,11 @@ def test_debian_mirror_one_line_format():
 def test_base_sources_list():
     assert base_sources_list("http://m/debian") == ("deb http://m/debian bookworm main\n"
                                                     "deb http://m/debian bookworm-updates main\n")
+
+
+def test_node_image_is_a_fresh_vm_without_extra_tools():
+    dockerfile = build_context_files(BUILD_CONTEXT)["Dockerfile"].decode()
+    install = dockerfile.split("apt-get install", 1)[1].split("&&", 1)[0].split()
+    packages = {w for w in install if not w.startswith("-") and w != "\\"}
+    assert {"systemd", "systemd-sysv", "openssh-server", "sudo", "python3"} <= packages
+    assert not packages & {"cron", "curl", "gnupg", "less", "iputils-ping", "docker.io"}

@@ -194,3 +194,26 @@ def test_empty_directory_left_by_the_engine_becomes_the_file(tmp_path):
     path.mkdir()
     _ensure_file(path, "initial\n")
     assert path.read_text() == "initial\n"
+
+
+def test_ssh_config_carries_the_moved_sshd_port(provider, tmp_path):
+    p = ProvisionPlan(hive_name="demo", stage="private", cidr="10.233.10.0/24",
+                      servers=(ServerPlan("p-hive0.demo", "10.233.10.4", ssh_port=2222),),
+                      context_dir=tmp_path, root_dir=tmp_path)
+    assert "  HostName 10.233.10.4\n  Port 2222\n" in provider.ssh_config(p)
+
+
+def test_wait_ssh_accepts_the_moved_port_or_22(monkeypatch, engine, tmp_path):
+    import hive_builder.providers.docker.provider as mod
+    tried = []
+
+    def banner(ip, port=22, timeout=2.0):
+        tried.append((ip, port))
+        return (ip, port) in {("10.233.10.4", 2222), ("10.233.10.5", 22)}
+    monkeypatch.setattr(mod, "ssh_banner", banner)
+    p = ProvisionPlan(hive_name="demo", stage="private", cidr="10.233.10.0/24",
+                      servers=(ServerPlan("p-hive0.demo", "10.233.10.4", ssh_port=2222),
+                               ServerPlan("p-hive1.demo", "10.233.10.5", ssh_port=2222)),
+                      context_dir=tmp_path, root_dir=tmp_path)
+    DockerProvider(engine=engine, wait_seconds=0)._wait_ssh(p)
+    assert tried == [("10.233.10.4", 2222), ("10.233.10.5", 2222), ("10.233.10.5", 22)]

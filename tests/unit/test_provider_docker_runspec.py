@@ -29,7 +29,7 @@ def test_create_kwargs_follow_the_lab_recipe():
     k = container_spec(PLAN, PLAN.servers[1], "img").create_kwargs()
     c, h = k["container"], k["host_config"]
     assert c["image"] == "img" and c["stop_signal"] == "SIGRTMIN+3" and c["stop_timeout"] == STOP_TIMEOUT == 30
-    assert h["cap_add"] == ["ALL"] and h["cap_drop"] == ["SYS_RESOURCE"]
+    assert h["cap_add"] == ["ALL"] and h["cap_drop"] == ["SYS_RESOURCE", "SYS_TIME"]
     assert set(h["security_opt"]) == {"seccomp=unconfined", "apparmor=unconfined"}
     assert k["host_config_raw"] == {"MaskedPaths": [], "ReadonlyPaths": []}   # systempaths=unconfined
     assert h["cgroupns"] == "host"
@@ -46,7 +46,7 @@ def test_create_kwargs_follow_the_lab_recipe():
 def test_cli_args_equivalent():
     args = container_spec(PLAN, PLAN.servers[0], "img").cli_args()
     joined = " ".join(args)
-    for part in ("--cap-add ALL --cap-drop SYS_RESOURCE", "--security-opt systempaths=unconfined",
+    for part in ("--cap-add ALL --cap-drop SYS_RESOURCE --cap-drop SYS_TIME", "--security-opt systempaths=unconfined",
                  "--cgroupns host", "-v /sys/fs/cgroup:/sys/fs/cgroup:rw", "-v p-hive0.demo-docker:/var/lib/docker",
                  "-v hive-demo-private-shared:/var/lib/hive-shared",
                  "--tmpfs /run/lock", "--stop-timeout 30", "--ip 10.233.10.4", "--network-alias p-hive0.demo",

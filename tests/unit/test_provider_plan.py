@@ -85,3 +85,19 @@ def test_admin_name_must_be_a_plain_user_name(admin):
 def test_bad_cidr_is_reported():
     with pytest.raises(HiveError, match="not a network"):
         make(hostvars(), cidr="10.233.10.300/24")
+
+
+def test_ssh_port_follows_sshd_port_only_with_source_ips():
+    hv = hostvars(n=2)
+    for v in hv.values():
+        v["hive_sshd_port"] = 2222
+    assert [s.ssh_port for s in make(hv).servers] == [22, 22]
+    hv["p-hive1.demo"]["hive_ssh_source_ips"] = ["192.0.2.0/24"]
+    assert [s.ssh_port for s in make(hv).servers] == [22, 2222]
+
+
+def test_bad_sshd_port_names_the_server():
+    hv = hostvars(n=2)
+    hv["p-hive0.demo"].update(hive_sshd_port="ssh", hive_ssh_source_ips=["192.0.2.1"])
+    with pytest.raises(HiveError, match="server p-hive0.demo: hive_sshd_port"):
+        make(hv)

@@ -95,3 +95,12 @@ def test_prepared_with_password_needs_sshpass(tmp_path, monkeypatch):
     with pytest.raises(HiveError, match="sshpass"):
         PreparedProvider().sanity_check(plan(tmp_path, pw="x"))
     PreparedProvider().sanity_check(plan(tmp_path))   # no password: no need
+
+
+def test_prepared_ssh_config_carries_the_moved_sshd_port(tmp_path):
+    p = ProvisionPlan(hive_name="demo", stage="staging", cidr="192.168.0.96/27",
+                      servers=(ServerPlan("s-hive0.demo", "192.168.0.98", ssh_port=2222),
+                               ServerPlan("s-hive1.demo", "192.168.0.99")),
+                      context_dir=tmp_path / "ctx", root_dir=tmp_path)
+    blocks = PreparedProvider().ssh_config(p).split("# END")
+    assert "  Port 2222\n" in blocks[0] and "Port" not in blocks[1]

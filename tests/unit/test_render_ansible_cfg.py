@@ -7,7 +7,10 @@ from hive_builder.render.ansible_cfg import render_ansible_cfg
 EXPECTED = """\
 [defaults]
 inventory = /p/inventory
+playbook_dir = /inst/playbooks
 inventory_plugins = /p/plugins/inventory:/inst/plugins/inventory
+vars_plugins = /p/plugins/vars:/inst/plugins/vars
+vars_plugins_enabled = hive_playbook_group_vars, host_group_vars
 filter_plugins = /p/plugins/filter:/inst/plugins/filter
 library = /p/lib:/inst/lib
 roles_path = /p/roles:/inst/playbooks/roles:/inst/playbooks/builtin_roles
@@ -71,3 +74,15 @@ def test_optional_keys_appear_only_when_set():
 def test_unknown_sections_follow_known_ones():
     table = [Variable("a", "", ansible_cfg=("zzz", "a")), Variable("b", "", ansible_cfg=("hive", "b"))]
     assert render_ansible_cfg({"a": 1, "b": 2}, table) == "[hive]\nb = 2\n\n[zzz]\na = 1\n"
+
+
+def test_ansible_core_reads_playbook_dir_and_vars_plugins(tmp_path):
+    """ansible-core's own config manager sees the keys that make a plain ansible run like hive's."""
+    from ansible.config.manager import ConfigManager
+    cfg = tmp_path / "ansible.cfg"
+    cfg.write_text(render_ansible_cfg(values()))
+    manager = ConfigManager(conf_file=str(cfg))
+    assert manager.get_config_value("PLAYBOOK_DIR") == "/inst/playbooks"
+    assert manager.get_config_value("VARIABLE_PLUGINS_ENABLED")[0] == "hive_playbook_group_vars"
+    assert "host_group_vars" in manager.get_config_value("VARIABLE_PLUGINS_ENABLED")
+    assert "/inst/plugins/vars" in manager.get_config_value("DEFAULT_VARS_PLUGIN_PATH")

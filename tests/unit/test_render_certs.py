@@ -1,7 +1,6 @@
 import pytest
 
-from hive_builder.render.certs import (ca_extfile, ca_subject, parse_subject, server_extfile, server_san,
-                                       server_subject, sub_prefix)
+from hive_builder.render.certs import ca_extfile, ca_subject, parse_subject, sub_prefix
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -17,9 +16,9 @@ def test_sub_prefix_override_gets_trailing_slash():
     assert sub_prefix("x", "/C=JP/") == "/C=JP/"
 
 
-def test_ca_and_server_subjects():
+def test_ca_subject():
     assert ca_subject("pdns.example.com") == "/DC=com/DC=example/DC=pdns/CN=ca.pdns.example.com"
-    assert server_subject("s-hive0.pdns", "pdns") == "/DC=pdns/CN=s-hive0.pdns"
+    assert ca_subject("x", "/O=acme") == "/O=acme/CN=ca.x"
 
 
 def test_parse_subject_keeps_order_and_repeats():
@@ -36,10 +35,3 @@ def test_parse_subject_rejects_malformed(bad):
 def test_ca_extfile():
     assert ca_extfile().splitlines() == ["basicConstraints=critical,CA:TRUE",
                                          "keyUsage=critical,digitalSignature,cRLSign,keyCertSign"]
-
-
-def test_server_extensions():
-    assert server_san("p-hive0.demo", "10.0.0.4") == ["DNS:p-hive0.demo", "IP:10.0.0.4", "IP:127.0.0.1"]
-    assert server_extfile("p-hive0.demo", "10.0.0.4").splitlines() == [
-        "extendedKeyUsage=clientAuth,serverAuth",
-        "subjectAltName=DNS:p-hive0.demo,IP:10.0.0.4,IP:127.0.0.1"]

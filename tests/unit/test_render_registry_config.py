@@ -16,3 +16,17 @@ def test_registry_config_tls_auth_and_storage():
 
 def test_registry_port_is_configurable():
     assert yaml.safe_load(render_registry_config("h", port=5443))["http"]["addr"] == ":5443"
+
+
+def test_registry_binds_to_the_private_ip_when_known():
+    config = yaml.safe_load(render_registry_config("p-hive3.x", port=5000, private_ip="10.0.0.7"))
+    assert config["http"]["addr"] == "10.0.0.7:5000"
+    assert yaml.safe_load(render_registry_config("h", private_ip="fd00::7"))["http"]["addr"] == "[fd00::7]:5000"
+
+
+def test_bad_registry_listen_values_are_refused():
+    import pytest
+    with pytest.raises(ValueError, match="hive_registry_port"):
+        render_registry_config("h", port=70000, private_ip="10.0.0.7")
+    with pytest.raises(ValueError):
+        render_registry_config("h", private_ip="not-an-ip")

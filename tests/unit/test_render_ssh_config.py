@@ -35,3 +35,36 @@ def test_one_block_per_host_in_order_and_parsable():
 
 def test_empty():
     assert render_ssh_config([]) == ""
+
+
+# -- sshd_port: the one decision behind the firewall, strict-source-ip and ssh_config ---------
+
+import pytest  # noqa: E402
+
+from hive_builder.render.ssh_config import sshd_port  # noqa: E402
+
+
+@pytest.mark.parametrize("port, sources, expected", [
+    (None, None, 22),
+    (2222, None, 22),            # no source IPs: strict-source-ip does not run, sshd stays on 22
+    (2222, [], 22),
+    ("2222", "", 22),
+    (2222, ["192.0.2.0/24"], 2222),
+    ("2222", "192.0.2.1", 2222),
+    (None, ["192.0.2.1"], 22),
+    ("", ["192.0.2.1"], 22),
+])
+def test_sshd_port_moves_only_with_source_ips(port, sources, expected):
+    assert sshd_port(port, sources) == expected
+
+
+@pytest.mark.parametrize("bad", ["ssh", 0, 70000])
+def test_sshd_port_rejects_non_ports(bad):
+    with pytest.raises(ValueError, match="hive_sshd_port"):
+        sshd_port(bad, ["192.0.2.1"])
+
+
+def test_block_for_a_moved_sshd_carries_the_port():
+    host = SshHost("p-hive0.demo", "10.0.0.4", "admin", "/k", port=sshd_port(2222, ["192.0.2.1"]))
+    lines = render_block(host).splitlines()
+    assert lines[1:4] == ["Host p-hive0.demo", "  HostName 10.0.0.4", "  Port 2222"]

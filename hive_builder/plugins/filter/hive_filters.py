@@ -7,14 +7,15 @@ playbooks only pass inventory values in and write the result out.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 import yaml
 
 from hive_builder.plugins.filter_guard import guard
 from hive_builder.render import (daemon_json, docker_client_config, hosts_block,
-                                 iptables, networks, registry_config, swarm_labels,
-                                 tls_certificate)
+                                 iptables, networks, registry_config, ssh_config,
+                                 swarm_labels, tls_certificate)
 from hive_builder.render.internal_cidr import split_internal_cidr
 
 
@@ -45,20 +46,22 @@ def hive_rules_v4(stage_ips, is_repository=False, has_mirrored_disk=False, ssh_p
     return iptables.render_rules_v4(fw)
 
 
-def hive_registry_config(host, port=5000):
-    return registry_config.render_registry_config(host, port=int(port))
+def hive_sshd_port(sshd_port=None, ssh_source_ips=None):
+    """The port sshd listens on (firewall, strict-source-ip and ssh_config all use this)."""
+    return ssh_config.sshd_port(sshd_port, ssh_source_ips)
+
+
+def hive_registry_config(host, port=5000, private_ip=None):
+    return registry_config.render_registry_config(host, port=int(port), private_ip=private_ip or None)
 
 
 def hive_swarm_label_args(current, group_names, known_groups=()):
     return swarm_labels.node_update_args(current or {}, list(group_names), list(known_groups))
 
 
-def hive_subject_ordered(host, hive_name, sub_prefix=None):
-    return tls_certificate.subject_ordered(host, hive_name, sub_prefix or None)
-
-
-def hive_subject_alt_names(host, private_ip=None):
-    return tls_certificate.subject_alt_names(host, private_ip or None)
+def hive_host_certificate(host, hive_name, private_ip=None, sub_prefix=None):
+    """Key and request parameters of a server's certificate (role tls-certificate)."""
+    return tls_certificate.host_certificate(host, hive_name, private_ip or None, sub_prefix or None)
 
 
 def hive_docker_config_with_proxies(existing, env):
@@ -67,6 +70,29 @@ def hive_docker_config_with_proxies(existing, env):
 
 def hive_network_params(name, ipam=None, driver_opts=None, internal_cidr=None):
     return networks.network_params(name, ipam or None, driver_opts or None, internal_cidr or None)
+
+
+_IFACE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,14}")
+
+
+def hive_ifupdown_stanza(iface, address, cidr):
+    """/etc/network/interfaces.d stanza of the internal-network role: `iface` with the static
+    `address/cidr` (cidr = prefix length or netmask; the address must be a host of that network)."""
+    iface = str(iface)
+    if not _IFACE_NAME.fullmatch(iface):
+        raise ValueError(f"hive_internal_net_if: {iface!r} is not a network interface name")
+    try:
+        addr = ipaddress.ip_interface(f"{address}/{cidr}")
+    except ValueError:
+        raise ValueError(f"hive_private_ip/hive_internal_net_cidr: {address}/{cidr} is not an "
+                         "interface address") from None
+    if addr.ip in (addr.network.network_address, addr.network.broadcast_address) and addr.network.prefixlen < 31:
+        raise ValueError(f"hive_private_ip {addr.ip} is not a host address of {addr.network}")
+    family = "inet6" if addr.version == 6 else "inet"
+    return ("# Managed by hive-builder (setup-hosts, role internal-network)\n"
+            f"auto {iface}\n"
+            f"iface {iface} {family} static\n"
+            f"    address {addr.with_prefixlen}\n")
 
 
 def hive_load_yaml_file(path):
@@ -107,8 +133,8 @@ def hive_file_entries(paths, dest_dir, mode="0644"):
 
 class FilterModule:
     def filters(self):
-        fns = [hive_internal_cidr, hive_daemon_json, hive_hosts_block, hive_rules_v4,
-               hive_registry_config, hive_swarm_label_args, hive_subject_ordered,
-               hive_subject_alt_names, hive_docker_config_with_proxies, hive_network_params,
-               hive_load_yaml_file, hive_resolv_nameservers, hive_file_entries]
+        fns = [hive_internal_cidr, hive_daemon_json, hive_hosts_block, hive_rules_v4, hive_sshd_port,
+               hive_registry_config, hive_swarm_label_args, hive_host_certificate,
+               hive_docker_config_with_proxies, hive_network_params,
+               hive_load_yaml_file, hive_resolv_nameservers, hive_file_entries, hive_ifupdown_stanza]
         return {fn.__name__: guard(fn) for fn in fns}

@@ -155,7 +155,8 @@ class DockerProvider(Provider):
 
     def ssh_config(self, plan: ProvisionPlan) -> str:
         return render_ssh_config(SshHost(name=s.name, hostname=s.ip, user=plan.admin_user,
-                                         identity_file=str(plan.private_key)) for s in plan.servers)
+                                         identity_file=str(plan.private_key), port=s.ssh_port)
+                                 for s in plan.servers)
 
     def facts(self, plan: ProvisionPlan) -> dict:
         return {**kernel.facts_from_probe(self.probe()), "dns": kernel.host_nameservers(), "shared_dir": SHARED_DIR}
@@ -180,17 +181,18 @@ class DockerProvider(Provider):
         return "changed" in out.split()
 
     def _wait_ssh(self, plan: ProvisionPlan) -> None:
-        waiting = {s.name: s.ip for s in plan.servers}
+        # a new node's sshd listens on 22; one that strict-source-ip configured, on its ssh_port
+        waiting = {s.name: (s.ip, tuple(dict.fromkeys((s.ssh_port, 22)))) for s in plan.servers}
         deadline = time.monotonic() + self.wait_seconds
         while waiting:
-            for name, ip in list(waiting.items()):
-                if ssh_banner(ip):
+            for name, (ip, ports) in list(waiting.items()):
+                if any(ssh_banner(ip, port) for port in ports):
                     del waiting[name]
             if not waiting:
                 return
             if time.monotonic() > deadline:
                 raise HiveError(f"docker provider: sshd did not answer within {self.wait_seconds} s on "
-                                + ", ".join(f"{n} ({ip})" for n, ip in waiting.items()),
+                                + ", ".join(f"{n} ({ip})" for n, (ip, _) in waiting.items()),
                                 hint="look at `docker logs NAME` and `docker exec NAME systemctl status ssh`")
             time.sleep(0.5)
 

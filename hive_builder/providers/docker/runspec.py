@@ -2,7 +2,7 @@
 
 The container flags are the measured recipe of shared/lab/docker-in-docker-site.md: systemd as
 PID 1 with its own dockerd inside needs every capability but SYS_RESOURCE (--privileged is refused
-by this engine), no seccomp/AppArmor/masked system paths, the host cgroup namespace with
+by this engine) and SYS_TIME (the clock is the machine's), no seccomp/AppArmor/masked system paths, the host cgroup namespace with
 /sys/fs/cgroup bound read-write, and /var/lib/docker on a volume (overlay2 cannot nest on the
 container's own overlay root).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
 STOP_TIMEOUT = 30  # seconds: systemd shutdown waits for inner containers' 10 s grace
+CAP_DROP = ("SYS_RESOURCE", "SYS_TIME")  # SYS_RESOURCE is not in this machine's bounding set
 # One host volume mounted in every node of the stage: storage all nodes see, on which later phases
 # emulate DRBD volumes when the host kernel has no DRBD (provider_facts.yml `drbd: emulated`).
 SHARED_DIR = "/var/lib/hive-shared"
@@ -60,7 +61,9 @@ class ContainerSpec:
             },
             "host_config": {
                 "cap_add": ["ALL"],
-                "cap_drop": ["SYS_RESOURCE"],
+                # SYS_TIME: the node shares this machine's clock; a timezone change in a node
+                # (timedatectl) warped the machine's clock by the zone offset (measured: -9 h)
+                "cap_drop": list(CAP_DROP),
                 "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
                 "cgroupns": "host",
                 "binds": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
@@ -93,7 +96,9 @@ class ContainerSpec:
                 "--ip", self.ip]
         for alias in self.aliases:
             args += ["--network-alias", alias]
-        args += ["--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE"]
+        args += ["--cap-add", "ALL"]
+        for cap in CAP_DROP:
+            args += ["--cap-drop", cap]
         for opt in [*k["host_config"]["security_opt"], "systempaths=unconfined"]:
             args += ["--security-opt", opt]
         args += ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
