@@ -158,17 +158,11 @@ def offline_provider_check(ctx: Context, site) -> None:
     _provider_check(ctx, site, offline_only=True)
 
 
-# Providers whose sanity_check reads only the inventory and this machine (no engine, no cloud).
-_OFFLINE_CHECKS = ("prepared",)
-
-
 def _provider_check(ctx: Context, site, *, offline_only: bool) -> None:
     from hive_builder.providers import get_provider
     from hive_builder.providers.plan import plan_from_stage
-    from hive_builder.providers.unimplemented import UnimplementedProvider
     provider = get_provider(site.stages[ctx.stage].provider)
-    if offline_only and not (isinstance(provider, UnimplementedProvider)
-                             or provider.name in _OFFLINE_CHECKS):
+    if offline_only and not provider.offline_sanity_check:
         return
     provider.sanity_check(plan_from_stage(site, ctx.stage, context_dir=ctx.context_dir,
                                           root_dir=ctx.root_dir))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from hive_builder.providers.plan import ProvisionPlan
+from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
 
 class Provider(ABC):
@@ -15,6 +16,9 @@ class Provider(ABC):
     """
 
     name: str = ""
+    # sanity_check reads only the inventory and this machine (no engine, no cloud), so `hive check`
+    # can run it too
+    offline_sanity_check: bool = False
 
     @abstractmethod
     def sanity_check(self, plan: ProvisionPlan) -> None:
@@ -32,9 +36,12 @@ class Provider(ABC):
     def destroy(self, plan: ProvisionPlan) -> bool:
         """Remove the servers and everything created for them (`hive build-infra -D`)."""
 
-    @abstractmethod
     def ssh_config(self, plan: ProvisionPlan) -> str:
-        """Text of <context_dir>/ssh_config."""
+        """Text of <context_dir>/ssh_config: every server at its private IP, as the admin, on the
+        port its sshd will listen on. Providers reaching servers otherwise (public IPs) override it."""
+        return render_ssh_config(SshHost(name=s.name, hostname=s.ip, user=plan.admin_user,
+                                         identity_file=str(plan.private_key), port=s.ssh_port)
+                                 for s in plan.servers)
 
     def facts(self, plan: ProvisionPlan) -> dict:
         """What later phases must know about this platform (provider_facts.yml)."""

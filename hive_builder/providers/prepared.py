@@ -7,13 +7,13 @@ import shutil
 from hive_builder.errors import HiveError
 from hive_builder.providers.base import Provider
 from hive_builder.providers.plan import ProvisionPlan
-from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
 NO_LIFECYCLE = "prepared provider does not support stop/destroy mode"
 
 
 class PreparedProvider(Provider):
     name = "prepared"
+    offline_sanity_check = True
 
     def __init__(self) -> None:
         self._messages: list[str] = []
@@ -37,10 +37,6 @@ class PreparedProvider(Provider):
         self._messages.append(NO_LIFECYCLE)
         return False
 
-    def ssh_config(self, plan: ProvisionPlan) -> str:
-        return render_ssh_config(SshHost(name=s.name, hostname=s.ip, user=plan.admin_user,
-                                         identity_file=str(plan.private_key), port=s.ssh_port)
-                                 for s in plan.servers)
 
     def messages(self) -> list[str]:
         return list(self._messages)

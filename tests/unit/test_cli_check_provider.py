@@ -1,22 +1,12 @@
 """`hive check` refuses what build-infra's provider preflight would refuse without asking anything
 remote: a provider not implemented yet, a prepared stage whose root_password needs sshpass."""
 
-from pathlib import Path
 
 import pytest
 
 from hive_builder.cli.main import main
 from hive_builder.providers.unimplemented import NOT_YET
-
-
-def _project(tmp_path: Path, stage_block: str) -> tuple[Path, Path]:
-    root = tmp_path / "proj"
-    (root / "inventory").mkdir(parents=True)
-    (root / "inventory" / "hive.yml").write_text(
-        "plugin: hive_inventory\nname: pc\nstages:\n  private:\n" + stage_block)
-    temp = tmp_path / "t"
-    temp.mkdir()
-    return root, temp
+from tests.unit.test_cli_preflight import _project
 
 
 EXTRA = {"kickstart": "    kickstart_config: {iso_src: /x.iso}\n", "aws": "    region: r\n",
@@ -31,7 +21,7 @@ def test_check_refuses_a_provider_not_implemented(tmp_path, capsys, provider):
     captured = capsys.readouterr()
     assert f"HIVE ERROR: provider {provider} is not implemented yet" in captured.err
     assert "is valid" not in captured.err and "Traceback" not in captured.err
-    assert "p-hive0.pc" in captured.out  # the summary of the (valid) inventory is still shown
+    assert "p-hive0.pf" in captured.out  # the summary of the (valid) inventory is still shown
 
 
 def test_check_refuses_prepared_with_password_when_sshpass_is_missing(tmp_path, capsys,

@@ -18,7 +18,6 @@ from hive_builder.providers.docker.runspec import (SHARED_DIR, STOP_TIMEOUT, adm
                                                    container_specs, hosts_dir, network_spec,
                                                    shared_volume_name)
 from hive_builder.providers.plan import ProvisionPlan
-from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
 SSH_WAIT_SECONDS = 120
 
@@ -153,10 +152,6 @@ class DockerProvider(Provider):
             changed = True
         return changed
 
-    def ssh_config(self, plan: ProvisionPlan) -> str:
-        return render_ssh_config(SshHost(name=s.name, hostname=s.ip, user=plan.admin_user,
-                                         identity_file=str(plan.private_key), port=s.ssh_port)
-                                 for s in plan.servers)
 
     def facts(self, plan: ProvisionPlan) -> dict:
         return {**kernel.facts_from_probe(self.probe()), "dns": kernel.host_nameservers(), "shared_dir": SHARED_DIR}

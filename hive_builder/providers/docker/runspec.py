@@ -2,8 +2,8 @@
 
 The container flags are the measured recipe of shared/lab/docker-in-docker-site.md: systemd as
 PID 1 with its own dockerd inside needs every capability but SYS_RESOURCE (--privileged is refused
-by this engine) and SYS_TIME (the clock is the machine's), no seccomp/AppArmor/masked system paths, the host cgroup namespace with
-/sys/fs/cgroup bound read-write, and /var/lib/docker on a volume (overlay2 cannot nest on the
+by this engine) and SYS_TIME (the clock is the machine's), no seccomp/AppArmor/masked system
+paths, the host cgroup namespace with /sys/fs/cgroup bound read-write, and /var/lib/docker on a volume (overlay2 cannot nest on the
 container's own overlay root).
 """
 
