@@ -14,6 +14,9 @@ ensure_host_packages() {
   command -v sshpass >/dev/null || need+=(sshpass)
   command -v ssh >/dev/null || need+=(openssh-client)
   command -v ip >/dev/null || need+=(iproute2)
+  # unit tests run the repository server's log collection config (render/rsyslog.py) for real
+  command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
+  command -v logrotate >/dev/null || [ -x /usr/sbin/logrotate ] || need+=(logrotate)
   python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
   if [ ${#need[@]} -gt 0 ]; then
     echo "installing host packages: ${need[*]}"

@@ -59,8 +59,10 @@ def cmd_ssh(ctx: Context) -> None:
 
 # --- commands that read the inventory or run ansible --------------------------------------------
 
-def load_inventory(ctx: Context):
-    """Load and validate the whole inventory of the stage with the model (decision 3)."""
+def load_inventory(ctx: Context, *, keep_allocations: bool = True):
+    """Load and validate the whole inventory of the stage with the model (decision 3).
+    Read-only commands pass keep_allocations=False: they never write the persistent values
+    file, so they may run beside a phase that holds the lock."""
     inventory = Path(str(ctx.values["inventory_path"]))
     if not inventory.is_dir():
         raise HiveError(f"inventory directory {inventory} does not exist",
@@ -69,7 +71,8 @@ def load_inventory(ctx: Context):
     from hive_builder.model.filestore import PersistentFileStore
     store = PersistentFileStore(persistence.persistent_file(ctx.root_dir))
     site = load_site(inventory, ctx.stage, store)
-    store.flush()  # keep what was allocated (published ports, DRBD device ids) stable
+    if keep_allocations:
+        store.flush()  # keep what was allocated (published ports, DRBD device ids) stable
     return site
 
 
@@ -134,6 +137,37 @@ def cmd_volume_status(ctx: Context, command: str) -> None:
     print(text, end="", flush=True)
     if not healthy:
         raise HiveError("some DRBD volumes need repair (see the findings above)")
+
+
+def cmd_logs(ctx: Context, service: str | None, *, follow: bool, lines: int, errors: bool) -> None:
+    from hive_builder.cli import operations as ops
+    site = load_inventory(ctx, keep_allocations=False)
+    remote = ops.log_command(ops.service_infos(site, ctx.stage), ctx.stage, service,
+                             follow=follow, lines=lines, errors=errors)
+    _on_repository(ctx, site, "logs", remote)
+
+
+def cmd_backup(ctx: Context, *, restore: bool) -> None:
+    from hive_builder.cli import operations as ops
+    site = load_inventory(ctx, keep_allocations=False)
+    names = [x.strip() for x in str(ctx.values.get("limit_target") or "").split(",") if x.strip()]
+    targets = ops.backup_targets(ops.service_infos(site, ctx.stage), ctx.stage, names,
+                                 restore=restore)
+    _on_repository(ctx, site, "restore" if restore else "backup",
+                   ops.backup_command(targets, restore=restore))
+
+
+def _on_repository(ctx: Context, site, command: str, remote: str) -> None:
+    from hive_builder.cli import operations as ops
+    from hive_builder.execution import ssh
+    hosts = ssh.require_built(ctx.ssh_config, ctx.stage)
+    repository = site.stages[ctx.stage].repository.name
+    if repository not in hosts:
+        raise HiveError(f"{repository} is not in {ctx.ssh_config}",
+                        hint="the inventory changed since build-infra: run `hive build-infra`")
+    error = ops.explain_exit(command, repository, ssh.run_remote(ctx.ssh_config, repository, remote))
+    if error is not None:
+        raise error
 
 
 def cmd_phase(ctx: Context, phase_name: str, command: str) -> None:

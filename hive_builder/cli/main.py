@@ -59,6 +59,11 @@ def dispatch(args, ctx, command: str) -> None:
         commands.cmd_inventory(ctx, command)
     elif name == "volume-status":
         commands.cmd_volume_status(ctx, command)
+    elif name == "logs":
+        commands.cmd_logs(ctx, args.service, follow=args.follow, lines=args.lines,
+                          errors=args.errors)
+    elif name in ("backup", "restore"):
+        commands.cmd_backup(ctx, restore=name == "restore")
     elif name == "all":
         commands.cmd_all(ctx, command)
     elif name in PHASE_NAMES:

@@ -24,6 +24,20 @@ DESCRIPTIONS = {
     "set": "set hive variable persistently",
     "ssh": "ssh to hive server",
     "volume-status": "show every DRBD volume's role, disk and peer states on every hive, with repairs",
+    "logs": "show a service's log (or the monitored errors) collected on the repository server",
+    "backup": "back up services (backup_scripts) and the registry now, on the repository server",
+    "restore": "restore services from their latest backup on the repository server",
+}
+
+EPILOGS = {
+    "logs": "examples:\n  hive logs web            last 50 lines of web's log\n"
+            "  hive logs web -f -n 0    follow new lines\n"
+            "  hive logs --errors       every monitored error (monitor_error)\n"
+            "  hive logs db --errors    the monitored errors of db",
+    "backup": "examples:\n  hive backup              every service with backup_scripts, and the registry\n"
+              "  hive backup -l db,web    only these (hive-registry names the registry)",
+    "restore": "examples:\n  hive restore -l db       db from ~/backup/backup-<name>-latest.* on the "
+               "repository server",
 }
 
 # Options that may not be combined on one subcommand.
@@ -65,12 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
         _add_option(parser, var)
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(DESCRIPTIONS) + "}")
     for name, description in DESCRIPTIONS.items():
-        sp = sub.add_parser(name, help=description, description=description)
+        sp = sub.add_parser(name, help=description, description=description,
+                            epilog=EPILOGS.get(name),
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
         exclusive = EXCLUSIVE.get(name, ())
         group = sp.add_mutually_exclusive_group() if exclusive else None
         for var in options_of(name):
             target = group if var.name in exclusive else sp
             _add_option(target, var, PHASE_SUBJECTS.get(name))
+        if name == "logs":
+            sp.add_argument("service", nargs="?", help="service name (optional with --errors)")
+            sp.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+            sp.add_argument("-n", "--lines", type=int, default=50, metavar="N",
+                            help="how many of the last lines to print (default 50)")
+            sp.add_argument("--errors", action="store_true",
+                            help="the lines monitor_error caught (/var/log/service-error.log)")
         if name == "set":
             sp.add_argument("variable_name", help="variable name")
             sp.add_argument("value", help="variable value")
@@ -79,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cli_values(args: argparse.Namespace) -> dict[str, object]:
     """Variable values given on the command line (None = not given)."""
-    skip = {"command", "variable_name", "value"}
+    skip = {"command", "variable_name", "value", "service", "follow", "lines", "errors"}
     values = {k: v for k, v in vars(args).items() if k not in skip}
     if args.command in PHASE_NAMES:
         values["phase"] = args.command

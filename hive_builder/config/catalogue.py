@@ -130,7 +130,8 @@ VARIABLES: tuple[Variable, ...] = (
        cli=_O("-C", "--check_mode", subcommands=_CHECK_MODE_PHASES)),
     # Not persistable: a remembered limit silently narrowing later runs is a trap.
     _V("limit_target", "limit target (comma separated names)", name_in_ansible="hive_limit",
-       cli=_O("-l", "--limit_target", subcommands=(*_LIMIT_PHASES, "volume-status"))),
+       cli=_O("-l", "--limit_target", subcommands=(*_LIMIT_PHASES, "volume-status", "backup",
+                                                    "restore"))),
     _V("tags", "select task (setup-hosts only)", scope=Scope.GLOBAL,
        cli=_O("-T", "--tags", subcommands=("setup-hosts",))),
     # --- hive ssh -------------------------------------------------------------------------------

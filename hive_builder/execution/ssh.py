@@ -62,3 +62,22 @@ def exec_ssh(argv: list[str]) -> None:
     except OSError as e:
         raise HiveError(f"cannot run {argv[0]}: {e.strerror or e}",
                         hint="install the OpenSSH client") from None
+
+
+def require_built(config: str | os.PathLike, stage: str) -> list[str]:
+    """The stage's hosts, or the error of a stage that was never built (no ssh_config yet)."""
+    if not Path(config).exists():
+        raise HiveError(f"stage {stage} is not built: {config} does not exist",
+                        hint="`hive all` (or `hive build-infra` and `hive setup-hosts`) builds it")
+    return ssh_config_hosts(config)
+
+
+def run_remote(config: str | os.PathLike, host: str, command: str, *, ssh: str | None = None) -> int:
+    """Run one shell command on `host` as the admin, its output on our own stdout/stderr."""
+    import subprocess
+    argv = [ssh or ssh_executable(), "-F", str(config), "-o", "BatchMode=yes", host, command]
+    try:
+        return subprocess.run(argv, check=False).returncode
+    except OSError as e:
+        raise HiveError(f"cannot run {argv[0]}: {e.strerror or e}",
+                        hint="install the OpenSSH client") from None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from hive_builder.model.checks import (is_int, reject_unknown, want_bool, want_int, want_list,
                                        want_mapping, want_one_of, want_str, want_str_list)
+from hive_builder.model.log_patterns import pattern_problem
 from hive_builder.model.problems import Where, type_name
 
 BACKUP_KEYS = ("name", "directory", "backup_command", "backup_file", "restore_command",
@@ -15,6 +17,8 @@ PLACEMENT_KEYS = ("constraints", "preferences", "replicas_max_per_node")
 RESTART_KEYS = ("condition", "delay", "max_attempts", "window")
 HEALTHCHECK_KEYS = ("test", "interval", "timeout", "retries", "start_period")
 LOGGING_KEYS = ("driver", "options")
+BACKUP_FILE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+RESERVED_BACKUP_PREFIX = "hive-"
 
 
 def _str_or_list(w: Where, v: Any, attr: str) -> None:
@@ -99,7 +103,10 @@ def _backup_scripts(w: Where, v: Any, attr: str) -> None:
         name = item.get("name")
         if name is None:
             bw.error("name must be specified (it names the backup files)", "name")
-        elif want_str(bw, name, "name"):
+        elif _backup_file_part(bw, name, "name"):
+            if name.startswith(RESERVED_BACKUP_PREFIX):
+                bw.error(f"names starting with {RESERVED_BACKUP_PREFIX} are reserved for "
+                         "hive-builder's own backups (hive-registry)", "name")
             if name in names:
                 bw.error(f"backup script name {name!r} is used twice in this service", "name")
             names.add(name)
@@ -108,21 +115,59 @@ def _backup_scripts(w: Where, v: Any, attr: str) -> None:
                      "the output of a command", "backup_command")
         if "directory" not in item and "backup_command" not in item and "batch_scripts" not in item:
             bw.error("expected directory, backup_command or batch_scripts, found none")
-        for key in ("backup_file", "restore_file"):
-            if key in item and "backup_command" not in item:
-                bw.error(f"{key} needs backup_command", key)
+        _backup_dependencies(bw, item)
         for key in ("directory", "backup_command", "backup_file", "restore_command",
-                    "restore_file", "ext"):
+                    "restore_file"):
             if key in item:
                 want_str(bw, item[key], key)
+        if "ext" in item:
+            _backup_file_part(bw, item["ext"], "ext")
         if "cleanup_days_before" in item:
             want_int(bw, item["cleanup_days_before"], "cleanup_days_before", lo=0)
         if "batch_scripts" in item:
             want_str_list(bw, item["batch_scripts"], "batch_scripts")
 
 
+def _backup_file_part(w: Where, value: Any, attr: str) -> bool:
+    """name and ext make up the backup file names `backup-<name>-<time>.<ext>`."""
+    if not want_str(w, value, attr):
+        return False
+    if not BACKUP_FILE_PART.match(value):
+        w.error(f"expected letters, digits, '_', '.' and '-' (not first), found {value!r}: it is "
+                "part of the backup file names", attr)
+        return False
+    return True
+
+
+def _backup_dependencies(w: Where, item: dict) -> None:
+    if "backup_file" in item and "backup_command" not in item:
+        w.error("backup_file needs backup_command (the command that writes it)", "backup_file")
+    if "directory" not in item and "backup_command" not in item:
+        for key in ("restore_command", "restore_file"):
+            if key in item:
+                w.error(f"{key} without backup_command or directory: there is no backup to "
+                        "restore", key)
+    if "restore_file" in item and "restore_command" not in item:
+        w.error("restore_file needs restore_command (the command that reads it)", "restore_file")
+    if "directory" in item:
+        # a directory is restored by unpacking its archive: a command would never run
+        for key in ("restore_command", "restore_file"):
+            if key in item:
+                w.error(f"{key} cannot be used with directory (its backup is restored by "
+                        "unpacking the archive into the directory)", key)
+
+
 def _str_list(w: Where, v: Any, attr: str) -> None:
     want_str_list(w, v, attr)
+
+
+def _log_patterns(w: Where, v: Any, attr: str) -> None:
+    """monitor_error / ignore_error: regular expressions as rsyslog's re_match compiles them."""
+    if want_str_list(w, v, attr):
+        for pattern in v:
+            problem = pattern_problem(pattern)
+            if problem:
+                w.error(f"pattern {pattern!r}: {problem}", attr)
 
 
 # attribute -> validator(where, value, attr); all of these are copied as hive_<attr>
@@ -146,8 +191,8 @@ COPIED: dict[str, Callable[[Where, Any, str], None]] = {
     "standalone": lambda w, v, a: want_bool(w, v, a) and None,
     "initialize_roles": _str_list,
     "backup_scripts": _backup_scripts,
-    "monitor_error": _str_list,
-    "ignore_error": _str_list,
+    "monitor_error": _log_patterns,
+    "ignore_error": _log_patterns,
 }
 # attributes interpreted by the model rather than copied
 STRUCTURED = ("available_on", "image", "ports", "volumes")

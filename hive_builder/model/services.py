@@ -162,10 +162,31 @@ def _parse_service(w: Where, name: Any, raw: Any, file_stages: tuple[str, ...]) 
     if raw.get("mode") == "global" and "replicas" in raw:
         sw.error("replicas cannot be used with mode global (one task runs on every node)",
                  "replicas")
+    _check_log_monitor(sw, raw, standalone)
     if len(sw.problems.errors) > before:
         return None
     return Service(name, w.file or "", stages, image, ports, volumes, standalone, copied,
                    "ports" in raw, "volumes" in raw)
+
+
+def _check_log_monitor(w: Where, raw: dict, standalone: bool) -> None:
+    """monitor_error only works on lines that reach the repository server's rsyslogd (§8.2, §8.3):
+    refuse the combinations where the monitor would silently see nothing."""
+    if raw.get("ignore_error") and not raw.get("monitor_error"):
+        w.error("ignore_error only filters the lines monitor_error selects (manual 7.2): add "
+                "monitor_error or remove ignore_error", "ignore_error")
+    if not raw.get("monitor_error"):
+        return
+    if not standalone and raw.get("logging") is not None:
+        w.error("the service sets its own logging, so its lines never reach the repository "
+                "server's log collection and monitor_error would never see an error: remove "
+                "logging (the default sends them there) or remove monitor_error", "monitor_error")
+    image = raw.get("image")
+    if standalone and isinstance(image, dict) and isinstance(image.get("roles"), list) \
+            and "hive-syslog" not in image["roles"]:
+        w.error("a standalone service's own syslog reaches the repository server only through "
+                "the builtin role hive-syslog: add hive-syslog to image.roles, or monitor_error "
+                "never sees an error", "monitor_error")
 
 
 def _parse_image(w: Where, service: str, raw: Any, standalone: bool, stages: tuple[str, ...]

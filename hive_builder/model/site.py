@@ -8,6 +8,7 @@ from typing import Any
 
 from hive_builder.model.addressing import NotEnoughAddresses
 from hive_builder.model.allocation import AllocationStore, allocate_stage
+from hive_builder.model.backups import check_backup_names
 from hive_builder.model.checks import STAGES
 from hive_builder.model.files import read_inventory_dir
 from hive_builder.model.hivedef import HiveDef, parse_hive
@@ -91,6 +92,7 @@ def load_site(inventory_dir: Path, stage: str, store: AllocationStore) -> Site:
     networks = _collect_networks(files, problems)
     volumes = _collect_volumes(services, problems)
     _cross_check(stages, services, networks, problems)
+    check_backup_names(services, problems)
     problems.raise_if_any()
     assert hive is not None and hive_source is not None
     ports, devices = _allocate(stage, services, store, problems)

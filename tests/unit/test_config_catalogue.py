@@ -6,7 +6,8 @@ from hive_builder.config.catalogue import (BY_NAME, INTERNAL_NAMES, PHASE_NAMES,
                                            Scope, Type, global_options, options_of)
 from hive_builder.config.resolution import DERIVED
 
-SUBCOMMANDS = set(PHASE_NAMES) | {"all", "inventory", "check", "init", "set", "ssh", "volume-status"}
+SUBCOMMANDS = set(PHASE_NAMES) | {"all", "inventory", "check", "init", "set", "ssh", "volume-status",
+               "logs", "backup", "restore"}
 
 
 def test_names_are_unique():

@@ -4,6 +4,7 @@ import html
 import json
 import os
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,6 +35,8 @@ class Handler(BaseHTTPRequestHandler):
             data = read_database()
             status = 200
         except psycopg2.Error as exc:
+            # collected on the repository server; monitor_error turns it into an error line
+            print(f"Error: database unavailable: {str(exc).strip()}", file=sys.stderr, flush=True)
             data, status = {"error": str(exc).strip(), "messages": [], "hits": 0, "served_by": socket.gethostname()}, 503
         if self.as_json:
             body, ctype = json.dumps(data).encode(), "application/json"
