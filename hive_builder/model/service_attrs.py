@@ -167,7 +167,7 @@ def _log_patterns(w: Where, v: Any, attr: str) -> None:
         for pattern in v:
             problem = pattern_problem(pattern)
             if problem:
-                w.error(f"pattern {pattern!r}: {problem}", attr)
+                w.error(f"pattern '{pattern}': {problem}", attr)
 
 
 # attribute -> validator(where, value, attr); all of these are copied as hive_<attr>

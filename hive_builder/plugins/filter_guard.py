@@ -20,3 +20,15 @@ def guard(fn):
         except (ValueError, TypeError, KeyError) as exc:
             raise AnsibleFilterError(f"{fn.__name__}: {exc}") from None
     return wrapper
+
+
+def as_bool(value) -> bool:
+    """A boolean as Ansible may pass it: a real bool, or a string from -e, INI files or Jinja."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def guarded_filters(*fns) -> dict:
+    """A FilterModule's `filters()` result: each function under its own name, guarded."""
+    return {fn.__name__: guard(fn) for fn in fns}

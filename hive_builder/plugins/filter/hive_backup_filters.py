@@ -6,7 +6,7 @@ value becomes an AnsibleFilterError naming the filter, not a Python traceback.
 
 from __future__ import annotations
 
-from hive_builder.plugins.filter_guard import guard
+from hive_builder.plugins.filter_guard import as_bool, guarded_filters
 from hive_builder.render import backup
 
 
@@ -14,7 +14,7 @@ def hive_backup_fragment(service_vars, service):
     """`hostvars[svc] | hive_backup_fragment(svc)`: text of /var/lib/hive-backup.d/<svc>."""
     service_vars = service_vars or {}
     return backup.fragment(service, list(service_vars.get("hive_backup_scripts") or []),
-                           standalone=_bool(service_vars.get("hive_standalone", False)))
+                           standalone=as_bool(service_vars.get("hive_standalone", False)))
 
 
 def hive_registry_backup_fragment(cleanup_days=backup.REGISTRY_CLEANUP_DAYS, data_dir=None):
@@ -30,13 +30,7 @@ def _days(value) -> int:
     return value
 
 
-def _bool(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 class FilterModule:
     def filters(self):
-        return {fn.__name__: guard(fn) for fn in (hive_backup_fragment,
-                                                  hive_registry_backup_fragment)}
+        return guarded_filters(
+            hive_backup_fragment, hive_registry_backup_fragment)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hive_builder.plugins.filter_guard import guard
+from hive_builder.plugins.filter_guard import as_bool, guarded_filters
 from hive_builder.render import image_build, swarm_service
 
 
@@ -27,7 +27,7 @@ def hive_swarm_service(service_vars, name, image, registry_host, syslog_port=swa
     """`{params: <docker_swarm_service parameters>, notes: [<adaptation notes>]}`"""
     spec = swarm_service.swarm_service_params(
         name, service_vars, image=image, registry_host=registry_host, syslog_port=int(syslog_port),
-        proxy_env=proxy_env or {}, ipvs_available=_bool(ipvs_available), networks_all=list(networks_all or []))
+        proxy_env=proxy_env or {}, ipvs_available=as_bool(ipvs_available), networks_all=list(networks_all or []))
     return {"params": spec.params, "notes": spec.notes}
 
 
@@ -47,7 +47,7 @@ def hive_needs_force_update(running_task_image_ids, pulled_image_ids):
 def hive_convergence(service_tasks, service="", has_healthcheck=False, expected=None):
     """`{ok: bool, message: str}` for the tasks of one service."""
     ok, message = swarm_service.convergence_report(
-        service_tasks or [], service=service, has_healthcheck=_bool(has_healthcheck),
+        service_tasks or [], service=service, has_healthcheck=as_bool(has_healthcheck),
         expected=None if expected in (None, "") else int(expected))
     return {"ok": ok, "message": message}
 
@@ -81,15 +81,7 @@ def hive_immutable_tag(digest, timestamp=None):
     return image_build.immutable_tag(digest, moment)
 
 
-def _bool(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 class FilterModule:
     def filters(self):
-        return {fn.__name__: guard(fn) for fn in (
-            hive_service_image, hive_swarm_service, hive_adaptation_summary, hive_proxy_env,
-            hive_needs_force_update, hive_convergence, hive_build_container, hive_commit_changes,
-            hive_role_dirs, hive_role_files_digest, hive_image_spec_digest, hive_immutable_tag)}
+        return guarded_filters(
+            hive_service_image, hive_swarm_service, hive_adaptation_summary, hive_proxy_env, hive_needs_force_update, hive_convergence, hive_build_container, hive_commit_changes, hive_role_dirs, hive_role_files_digest, hive_image_spec_digest, hive_immutable_tag)

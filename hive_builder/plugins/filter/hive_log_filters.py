@@ -7,7 +7,7 @@ against a real rsyslogd.
 
 from __future__ import annotations
 
-from hive_builder.plugins.filter_guard import guard
+from hive_builder.plugins.filter_guard import as_bool, guarded_filters
 from hive_builder.render import rsyslog
 
 
@@ -18,14 +18,14 @@ def hive_rsyslog_services_conf(port, local_hostnames, addresses=None, load_imudp
     Short names are added here (rsyslog names a sender by its first label or its FQDN)."""
     names = rsyslog.server_hostnames(list(local_hostnames or []), list(addresses or []))
     return rsyslog.services_conf(port=int(port), local_hostnames=names,
-                                 load_imudp=_bool(load_imudp), log_dir=str(log_dir),
+                                 load_imudp=as_bool(load_imudp), log_dir=str(log_dir),
                                  include_dir=str(include_dir))
 
 
 def hive_rsyslog_monitor_rule(service_vars, service):
     """`hostvars[svc] | hive_rsyslog_monitor_rule(svc)`: /etc/rsyslog-services.d/<svc>.conf."""
     v = service_vars or {}
-    return rsyslog.monitor_rule(str(service), standalone=_bool(v.get("hive_standalone", False)),
+    return rsyslog.monitor_rule(str(service), standalone=as_bool(v.get("hive_standalone", False)),
                                 monitor=list(v.get("hive_monitor_error") or []),
                                 ignore=list(v.get("hive_ignore_error") or []))
 
@@ -35,13 +35,7 @@ def hive_logrotate_conf(log_dir=rsyslog.LOG_DIR):
     return rsyslog.logrotate_conf(str(log_dir or rsyslog.LOG_DIR))
 
 
-def _bool(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 class FilterModule:
     def filters(self):
-        return {fn.__name__: guard(fn) for fn in (
-            hive_rsyslog_services_conf, hive_rsyslog_monitor_rule, hive_logrotate_conf)}
+        return guarded_filters(
+            hive_rsyslog_services_conf, hive_rsyslog_monitor_rule, hive_logrotate_conf)
