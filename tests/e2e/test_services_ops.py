@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from tests.e2e.probes import http_get, wait_for
-from tests.e2e.test_setup_hosts import changed_tasks, private_ips
+from tests.e2e.test_setup_hosts import private_ips
 
 pytestmark = pytest.mark.e2e
 
@@ -138,7 +138,7 @@ def test_rules_and_backup_scripts_follow_the_service(site):
     files = "/etc/rsyslog-services.d/opsprobe.conf /var/lib/hive-backup.d/opsprobe"
     try:
         site.run("deploy-services", "-l", "opsprobe")
-        site.ssh(site.repository, f"test -f /etc/rsyslog-services.d/opsprobe.conf && bash -n /var/lib/hive-backup.d/opsprobe")
+        site.ssh(site.repository, "test -f /etc/rsyslog-services.d/opsprobe.conf && bash -n /var/lib/hive-backup.d/opsprobe")
         site.run("deploy-services", "-D", "-l", "opsprobe")
         assert site.ssh(site.repository, f"ls {files}", check=False).returncode != 0
         assert site.ssh(site.repository, "test -f /etc/rsyslog-services.d/web.conf "
@@ -260,10 +260,3 @@ def test_services_keep_serving_while_the_repository_is_down(site, web):
                     ARRIVAL)
     assert back in line
 
-
-def test_second_hive_all_changes_nothing(site):
-    """The whole pipeline again, after everything above (roles, fragments, rules, an outage of
-    the repository server): every phase converges with changed=0."""
-    out = site.run("all", "-S", "build-infra").stdout
-    assert "PHASE initialize-services END" in out
-    assert not changed_tasks(out), changed_tasks(out)
