@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
 
 class HiveError(Exception):
     """A user-facing error. The CLI prints `HIVE ERROR: <message>` and exits non-zero."""
@@ -37,3 +41,38 @@ class InventoryErrors(HiveError):
     def __init__(self, errors: list[InventoryError]):
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+
+def _folded(name: str) -> str:
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def closest_name(name: Any, candidates: Iterable[str]) -> str | None:
+    """The valid name the user most likely meant by `name`, or None.
+
+    Tried in order: the same name but for case and '-'/' '/'_' (`Device-ID` -> `device_id`); the
+    only candidate that `name` begins, from 3 characters on (`separate_repo` ->
+    `separate_repository`, `env` -> `environment`); difflib's closest match, similarity >= 0.6
+    (`replica` -> `replicas`, `device_idx` -> `device_id`).
+    """
+    if not isinstance(name, str) or not name.strip():
+        return None
+    folded: dict[str, str] = {}
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate != name:
+            folded.setdefault(_folded(candidate), candidate)
+    typed = _folded(name)
+    if typed in folded:
+        return folded[typed]
+    if len(typed) >= 3:
+        longer = [c for f, c in folded.items() if f.startswith(typed)]
+        if len(longer) == 1:
+            return longer[0]
+    close = difflib.get_close_matches(typed, list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def did_you_mean(name: Any, candidates: Iterable[str]) -> str:
+    """The suffix `; did you mean 'x'?` when a valid name is close to `name`, else nothing."""
+    match = closest_name(name, candidates)
+    return f"; did you mean {match!r}?" if match else ""

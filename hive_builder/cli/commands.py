@@ -36,9 +36,11 @@ def cmd_init(ctx: Context) -> None:
 
 
 def cmd_set(ctx: Context, name: str, text: str) -> None:
+    from hive_builder.errors import did_you_mean
     var = BY_NAME.get(name)
     if var is None:
-        raise HiveError(f"unknown variable {name}")
+        settable = [v.name for v in BY_NAME.values() if v.persistable]
+        raise HiveError(f"unknown variable {name}" + did_you_mean(name, settable))
     if not var.persistable:
         raise HiveError(f"variable {name} can not be saved persistently")
     value = casting.cast(var, text)
@@ -50,10 +52,11 @@ def cmd_set(ctx: Context, name: str, text: str) -> None:
 def cmd_ssh(ctx: Context) -> None:
     from hive_builder.execution import ssh
     v = ctx.values
-    argv = ssh.ssh_argv(ctx.ssh_config, ssh.ssh_config_hosts(ctx.ssh_config),
+    argv = ssh.ssh_argv(ctx.ssh_config, ssh.require_built(ctx.ssh_config, ctx.stage),
                         ssh_host=v.get("ssh_host"), foward_zabbix=bool(v.get("foward_zabbix")),
                         foward_zabbix_port=v.get("foward_zabbix_port"),
-                        port_forwarding=v.get("port_forwarding"), ssh=ssh.ssh_executable())
+                        port_forwarding=v.get("port_forwarding"), ssh=ssh.ssh_executable(),
+                        zabbix_built=ssh.zabbix_built(str(v["playbooks_dir"])))
     ssh.exec_ssh(argv)
 
 
@@ -122,21 +125,28 @@ def cmd_inventory(ctx: Context, command: str) -> None:
 
 def cmd_volume_status(ctx: Context, command: str) -> None:
     from hive_builder.cli import volume_status as vs
+    from hive_builder.execution import ssh
     limit = [x for x in str(ctx.values.get("limit_target") or "").split(",") if x]
     with session(ctx, command) as site:
         volumes = vs.drbd_volumes(site, ctx.stage, limit)
         if not volumes:
             say(f"stage {ctx.stage} has no DRBD volumes")
             return
+        built = ssh.require_built(ctx.ssh_config, ctx.stage)   # never built: said, nothing asked
         if vs.emulated(ctx.context_dir):
             say(f"DRBD is emulated on this provider (shared storage, no replication): "
                 f"{', '.join(volumes)} have no DRBD state to show")
             return
         hives = [s.name for s in site.stages[ctx.stage].hives]
-        text, healthy = vs.report(vs.collect(hives, volumes, vs.ssh_runner(ctx.ssh_config)))
-    print(text, end="", flush=True)
-    if not healthy:
-        raise HiveError("some DRBD volumes need repair (see the findings above)")
+        views = vs.collect(hives, volumes, vs.ssh_runner(ctx.ssh_config, ssh.ssh_executable()),
+                           built_hosts=built)
+        result = vs.report(views, volumes)
+    print(result.text, end="", flush=True)
+    problems = [] if result.healthy else ["some DRBD volumes need repair (see the findings above)"]
+    if result.incomplete:
+        problems.append("the DRBD state is incomplete: " + "; ".join(result.incomplete))
+    if problems:
+        raise HiveError("; ".join(problems))
 
 
 def cmd_logs(ctx: Context, service: str | None, *, follow: bool, lines: int, errors: bool) -> None:

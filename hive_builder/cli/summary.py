@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hive_builder.providers import sizing
+
 # Groups that say what a server is; the stage group and `hosts` carry no information here.
 ROLE_GROUPS = ("mother", "first_hive", "hives", "repository")
 
@@ -44,13 +46,26 @@ def summarize(inventory: Mapping, stage: str) -> str:
         lines.append(f"{title}:")
         lines.extend(entries or ["  (none)"])
 
-    hosts = []
+    hosts, sized, providers, internal = [], [], set(), set()
     for host in of("hosts") or of("servers"):
         hv = hostvars.get(host, {})
         address = hv.get("hive_private_ip") or ("local" if host in groups.get("mother", ()) else "-")
         roles = [g for g in ROLE_GROUPS if host in groups.get(g, set())]
-        hosts.append(f"  {host:<32} {address:<16} {' '.join(roles)}")
+        sizes = sizing.server_sizes(hv)
+        shown = ", ".join(f"{attr} {sizing.describe(attr, value)}" for attr, value in sizes.items())
+        hosts.append(f"  {host:<32} {address:<16} {' '.join(roles)}" + (f"  {shown}" if shown else ""))
+        if "hive_private_ip" in hv:
+            sized.append((roles, sizes))
+            providers.add(hv.get("hive_provider"))
+            internal.add(hv.get("hive_internal_cidr"))
     section("hosts", hosts)
+    internal.discard(None)
+    if internal:
+        lines.append(f"internal_cidr: {', '.join(sorted(internal))} (docker's internal networks)")
+    for provider in sorted(p for p in providers if p):
+        note = sizing.notice(provider, sized)
+        if note:   # build-infra says it too: a size attribute is never silently ignored
+            lines.append(f"note: {note}")
     services = []
     for svc in of("services"):
         ports = [_port(p) for p in hostvars.get(svc, {}).get("hive_ports") or ()]

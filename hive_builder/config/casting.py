@@ -6,7 +6,7 @@ import json
 import os
 
 from hive_builder.config.catalogue import Type, Variable
-from hive_builder.errors import HiveError
+from hive_builder.errors import HiveError, did_you_mean
 
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
@@ -18,7 +18,8 @@ def cast(var: Variable, text: str) -> object:
         return parse_boolean(text, var.name)
     if var.type is Type.ENUM:
         if text not in var.options:
-            raise HiveError(f"value {text} not in {list(var.options)} for variable {var.name}")
+            raise HiveError(f"value {text} not in {list(var.options)} for variable {var.name}"
+                            + did_you_mean(text, var.options))
         return text
     if var.type is Type.INTEGER:
         try:

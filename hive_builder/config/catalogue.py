@@ -132,7 +132,10 @@ VARIABLES: tuple[Variable, ...] = (
     _V("limit_target", "limit target (comma separated names)", name_in_ansible="hive_limit",
        cli=_O("-l", "--limit_target", subcommands=(*_LIMIT_PHASES, "volume-status", "backup",
                                                     "restore"))),
-    _V("tags", "select task (setup-hosts only)", scope=Scope.GLOBAL,
+    # Checked against the tags of setup-hosts.yml before ansible runs (phases.check_tags): an
+    # unknown tag or a manual role not built here (zabbix, ...) is refused, never a silent no-op.
+    _V("tags", "roles to apply, comma separated (setup-hosts only; the manual's role names such "
+       "as iptables and pip-venv are accepted)", scope=Scope.GLOBAL,
        cli=_O("-T", "--tags", subcommands=("setup-hosts",))),
     # --- hive ssh -------------------------------------------------------------------------------
     _V("ssh_host", "target host", scope=Scope.GLOBAL, cli=_O("-t", "--ssh_host", subcommands=("ssh",))),

@@ -75,8 +75,15 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
     if not playbook.is_file():
         raise HiveError(f"playbook of phase {phase_name} not found: {playbook}",
                         hint="check playbooks_dir (-P)")
-    files = write_generated_files(values)
+    if values.get("limit_target") and phases.phase(phase_name).limit_ignored:
+        warn(f"-l {values['limit_target']} is ignored: {phase_name} acts on every server of the "
+             "stage")
     tags = values.get("tags") if phase_name in variable("tags").cli.subcommands else None
+    if tags not in (None, ""):
+        # refused before anything runs: an unknown tag would make ansible run nothing at all
+        roles_path = str(values.get("roles_path") or "").split(":")
+        tags = phases.check_tags(str(tags), phases.playbook_tags(playbook, roles_path), phase_name)
+    files = write_generated_files(values)
     argv = phases.playbook_argv(
         phase_name, stage=str(values["stage"]), playbook=playbook, vars_file=files.vars_yml,
         limit_target=values.get("limit_target"), verbose=bool(values.get("verbose")),

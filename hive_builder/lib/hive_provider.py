@@ -28,6 +28,7 @@ options:
   root_passwords: {type: list, elements: str, no_log: true, description: hive_root_password of each ('' if none)}
   sshd_ports: {type: list, elements: str, description: hive_sshd_port of each ('' if none)}
   ssh_source_ips: {type: list, elements: raw, description: hive_ssh_source_ips of each ([] if none)}
+  sizes: {type: list, elements: raw, description: "per server, a list of hive_memory_size, hive_cpus, hive_disk_size, hive_mirrored_disk_size, hive_instance_type ('' if unset)"}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -51,10 +52,12 @@ def main():
         root_passwords=dict(type="list", elements="str", default=[], no_log=True),
         sshd_ports=dict(type="list", elements="str", default=[]),
         ssh_source_ips=dict(type="list", elements="raw", default=[]),
+        sizes=dict(type="list", elements="raw", default=[]),
     ))
     try:
         from hive_builder.errors import HiveError
         from hive_builder.providers import apply, get_provider, plan_from_hostvars
+        from hive_builder.providers.sizing import SIZE_VARS
     except ImportError as exc:
         module.fail_json(msg="hive_provider must run with the Python that runs hive "
                              f"(hive_builder is not importable: {exc})")
@@ -67,10 +70,13 @@ def main():
     # the port sshd will listen on goes into ssh_config (strict-source-ip moves it)
     ports = p["sshd_ports"] or ["" for _ in names]
     sources = p["ssh_source_ips"] or [[] for _ in names]
+    # memory_size, cpus, ... (providers/sizing.py): applied by the provider or reported
+    sizes = p["sizes"] or [[] for _ in names]
     hostvars = {name: {"hive_private_ip": ip, "group_names": g, "hive_root_password": pw,
-                       "hive_sshd_port": port or None, "hive_ssh_source_ips": src or None}
-                for name, ip, g, pw, port, src in zip(names, p["private_ips"], groups, passwords,
-                                                      ports, sources)}
+                       "hive_sshd_port": port or None, "hive_ssh_source_ips": src or None,
+                       **dict(zip(SIZE_VARS.values(), size or ()))}
+                for name, ip, g, pw, port, src, size in zip(names, p["private_ips"], groups, passwords,
+                                                            ports, sources, sizes)}
     try:
         plan = plan_from_hostvars(hostvars, names, hive_name=p["hive_name"], stage=p["stage"], cidr=p["cidr"],
                                   context_dir=p["context_dir"], root_dir=p["root_dir"], admin_user=p["admin"],

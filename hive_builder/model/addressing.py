@@ -83,7 +83,9 @@ class InternalNetworks:
     """Docker-internal networks carved out of `internal_cidr` (reference §3.10).
 
     Without internal_cidr only docker0, the zabbix network and the rsyslog "gwbridge" ACL range
-    have fixed values; the others are left to Docker (None).
+    have fixed values; the others are left to Docker (None). The model always has one (a stage
+    without it gets DEFAULT_INTERNAL_CIDR); None remains for playbooks run on a hand-written
+    inventory.
     """
 
     internal_cidr: str | None
@@ -104,6 +106,29 @@ class InternalNetworks:
 
 
 MAX_INTERNAL_PREFIX = 26  # each eighth must hold zabbix's network, gateway and three fixed IPs
+# The manual's default (stage attribute table, 7.1): a stage without internal_cidr gets it, so the
+# docker-internal networks never come from Docker's own pools (172.17-172.31/16, 10.0.0.0/24 for
+# ingress), which collide with many private networks. The original had no default in its code.
+DEFAULT_INTERNAL_CIDR = "172.31.252.0/22"
+
+
+def internal_cidr_conflict(cidr: str, internal_cidr: object) -> str | None:
+    """Why the stage's internal_cidr (its default when None) cannot be used with the stage's cidr,
+    or None. Containers could not reach servers whose addresses are docker-internal ones."""
+    chosen = DEFAULT_INTERNAL_CIDR if internal_cidr is None else internal_cidr
+    if not isinstance(chosen, str):
+        return None   # reported as not a network by the caller
+    try:
+        servers, internal = ipaddress.ip_network(cidr), ipaddress.ip_network(chosen)
+    except (TypeError, ValueError):
+        return None   # reported as an invalid network by the caller
+    if servers.version != internal.version or not servers.overlaps(internal):
+        return None
+    which = (f"internal_cidr {internal}" if internal_cidr is not None
+             else f"the default internal_cidr {internal}")
+    return (f"{which} overlaps the stage cidr {servers}: docker's internal networks (overlay, "
+            "ingress, docker_gwbridge, docker0, ...) must not use the servers' addresses; "
+            "set internal_cidr to a free range (/26 or larger)")
 
 
 def internal_networks(internal_cidr: str | None) -> InternalNetworks:

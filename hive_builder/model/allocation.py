@@ -69,8 +69,10 @@ def _checked_map(raw: object, kind: str, stage: str, w: Where) -> dict[str, int]
 
 
 def allocate(claims: Sequence[Claim], recorded: dict[str, int], lo: int, hi: int, what: str,
-             owner_what: str = "") -> tuple[dict[str, int], dict[str, int]]:
-    """Returns (number per claim key, updated map). Errors are reported through the claims."""
+             owner_what: str = "", attr: str | None = None
+             ) -> tuple[dict[str, int], dict[str, int]]:
+    """Returns (number per claim key, updated map). Errors are reported through the claims, on
+    `attr` (the key the user writes an explicit number in) when there is one."""
     mapping = dict(recorded)
     result: dict[str, int] = {}
     live = {c.key for c in claims}
@@ -80,14 +82,15 @@ def allocate(claims: Sequence[Claim], recorded: dict[str, int], lo: int, hi: int
             continue
         slot = (claim.scope, claim.number)
         if slot in owner and owner[slot] != claim.key:
-            claim.where.error(f"{what} {claim.number} is already used by {owner_what}{owner[slot]}")
+            claim.where.error(f"{what} {claim.number} is already used by {owner_what}{owner[slot]}",
+                              attr)
             continue
         stale_owner = next((k for k, v in recorded.items() if v == claim.number and k != claim.key
                             and k in live and _scope(claims, k) == claim.scope), None)
         if stale_owner is not None and all(c.number is None for c in claims if c.key == stale_owner):
             claim.where.error(f"{what} {claim.number} was assigned automatically to "
                               f"{owner_what}{stale_owner}; "
-                              "choose another number")
+                              "choose another number", attr)
             continue
         owner[slot] = claim.key
         result[claim.key] = mapping[claim.key] = claim.number
@@ -136,12 +139,14 @@ def allocate_stage(store: AllocationStore, stage: str, ports: Sequence[tuple[Por
                    ) -> tuple[dict[str, int], dict[str, int]]:
     """Allocate for one stage; calls store.set only for a map that changed."""
     out = []
-    for kind, claims, lo, hi, what, owner_what in (
-            (PORT_MAP, port_claims(ports), AUTO_FIRST, AUTO_LAST, "published port", "port "),
-            (DEVICE_MAP, device_claims(volumes), DEVICE_FIRST, DEVICE_LAST, "DRBD device id",
-             "volume ")):
+    # DRBD devices are numbered by the user's `device_id` only; a port's number comes from the
+    # short syntax "8080:80" as often as from `published_port`, so its messages say "published port"
+    for kind, claims, lo, hi, what, owner_what, attr in (
+            (PORT_MAP, port_claims(ports), AUTO_FIRST, AUTO_LAST, "published port", "port ", None),
+            (DEVICE_MAP, device_claims(volumes), DEVICE_FIRST, DEVICE_LAST, "device_id",
+             "volume ", "device_id")):
         recorded = _checked_map(store.get(kind, stage), kind, stage, w)
-        numbers, mapping = allocate(claims, recorded, lo, hi, what, owner_what)
+        numbers, mapping = allocate(claims, recorded, lo, hi, what, owner_what, attr)
         if mapping != recorded:
             store.set(kind, stage, mapping)
         out.append(numbers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from hive_builder.errors import closest_name, did_you_mean
 from hive_builder.model.problems import Where, type_name
 
 STAGES = ("private", "staging", "production")
@@ -67,7 +68,8 @@ def want_one_of(w: Where, value: Any, attr: str, allowed: Iterable[str]) -> bool
     allowed = tuple(allowed)
     if isinstance(value, str) and value in allowed:
         return True
-    w.error(f"expected one of {', '.join(allowed)}, found {type_name(value)}", attr)
+    w.error(f"expected one of {', '.join(allowed)}, found {type_name(value)}"
+            + did_you_mean(value, allowed), attr)
     return False
 
 
@@ -78,14 +80,27 @@ def want_stages(w: Where, value: Any, attr: str) -> tuple[str, ...] | None:
     bad = [v for v in value if v not in STAGES]
     if bad:
         w.error(f"expected stage names among {', '.join(STAGES)}, found "
-                + ", ".join(repr(b) if isinstance(b, str) else type_name(b) for b in bad), attr)
+                + ", ".join(_with_guess(b, STAGES) if isinstance(b, str) else type_name(b)
+                            for b in bad), attr)
         return None
     return tuple(dict.fromkeys(value))
+
+
+def _with_guess(name: str, candidates: Iterable[str]) -> str:
+    """`'prod' (did you mean 'production'?)` in a list of wrong names."""
+    match = closest_name(name, candidates)
+    return f"{name!r} (did you mean {match!r}?)" if match else repr(name)
+
+
+def unknown_key(w: Where, key: Any, allowed: Iterable[str], what: str) -> None:
+    """Report `key` (as typed) unknown in `what`: the closest valid key, else the valid ones."""
+    allowed = tuple(allowed)
+    hint = did_you_mean(key, allowed) or f"; expected one of {', '.join(allowed)}"
+    w.error(f"unknown parameter {key!r} in {what}{hint}", str(key))
 
 
 def reject_unknown(w: Where, mapping: dict, allowed: Iterable[str], what: str) -> None:
     allowed = tuple(allowed)
     for key in mapping:
         if key not in allowed:
-            w.error(f"unknown parameter {key!r} in {what}; expected one of {', '.join(allowed)}",
-                    str(key))
+            unknown_key(w, key, allowed, what)

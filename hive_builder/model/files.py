@@ -54,29 +54,59 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp",
                               lambda loader, node: loader.construct_scalar(node))
 
 
+class _Invalid:
+    """parse_yaml's result for a file that is not valid YAML (the error is already reported)."""
+
+
+INVALID = _Invalid()
+
+
+def _position(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def yaml_error_message(exc: yaml.MarkedYAMLError) -> str:
+    """One line: where the parser stopped and why, plus the construct it was reading when that
+    started elsewhere ("while scanning a quoted scalar" at the opening quote)."""
+    mark = exc.problem_mark or exc.context_mark
+    text = f"invalid YAML: {_position(mark)}: " if mark else "invalid YAML: "
+    text += exc.problem or exc.context or "syntax error"
+    if exc.problem and exc.context:
+        context_mark = exc.context_mark
+        started = (f" that starts at {_position(context_mark)}"
+                   if context_mark and mark and context_mark.line != mark.line else "")
+        text += f" ({exc.context}{started})"
+    return text
+
+
 def parse_yaml(text: str, w: Where) -> Any:
+    """The document, None for an empty file, INVALID (reported through `w`) for bad YAML."""
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        w.error(f"invalid YAML: {where}{exc.problem or exc.context}")
+        w.error(yaml_error_message(exc))
     except yaml.YAMLError as exc:
         w.error(f"invalid YAML: {exc}")
     except RecursionError:
         w.error("invalid YAML: nested too deeply")
-    return None
+    return INVALID
 
 
 def read_inventory_dir(inventory_dir: Path, problems: Problems
                        ) -> tuple[SourceFile | None, list[SourceFile]]:
-    """Returns (the hive definition, the service definitions) found in `inventory_dir`."""
+    """Returns (the hive definition, the service definitions) found in `inventory_dir`.
+
+    A file that cannot be read as a YAML mapping is reported and nothing is returned: what it
+    defines is unknown, so any further check (no hive definition, an undefined network, a
+    diskless host that is no server...) would only add misleading errors to the real one.
+    """
     top = Where(problems)
     if not inventory_dir.is_dir():
         top.error(f"inventory directory {inventory_dir} does not exist")
         return None, []
     hive_files: list[SourceFile] = []
     service_files: list[SourceFile] = []
+    unreadable = 0
     for path in sorted(inventory_dir.iterdir()):
         if path.suffix not in SUFFIXES or not path.is_file():
             continue
@@ -85,18 +115,25 @@ def read_inventory_dir(inventory_dir: Path, problems: Problems
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             w.error(f"cannot read the file: {exc}")
+            unreadable += 1
             continue
         data = parse_yaml(text, w)
+        if data is INVALID:
+            unreadable += 1
+            continue
         if data is None:
-            continue  # empty, or already reported
+            continue  # empty
         if not isinstance(data, dict):
             w.error(f"expected a mapping at the top of the file, found {type_name(data)}")
+            unreadable += 1
             continue
         plugin = data.get("plugin")
         if plugin == HIVE_PLUGIN:
             hive_files.append(SourceFile(path, path.name, data))
         elif plugin == SERVICES_PLUGIN:
             service_files.append(SourceFile(path, path.name, data))
+    if unreadable:
+        return None, []
     if not hive_files:
         top.error(f"no hive definition in {inventory_dir}: expected exactly one *.yml file with "
                   f"'plugin: {HIVE_PLUGIN}', found none")

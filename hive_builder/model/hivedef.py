@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hive_builder.model.addressing import Subnet
-from hive_builder.model.checks import (STAGES, is_int, reject_unknown, want_bool, want_int,
-                                       want_list, want_mapping, want_str)
+from hive_builder.model.addressing import Subnet, internal_cidr_conflict
+from hive_builder.model.checks import (STAGES, did_you_mean, is_int, reject_unknown, want_bool,
+                                       want_int, want_list, want_mapping, want_str)
 from hive_builder.model.files import SourceFile
 from hive_builder.model.problems import Problems, Where, type_name
 
@@ -74,7 +74,8 @@ def parse_hive(source: SourceFile, problems: Problems) -> HiveDef | None:
         for stage_name, stage_raw in stages_raw.items():
             if stage_name not in STAGES:
                 w.error(f'stage must be one of "private", "staging", "production", '
-                        f"but specified {stage_name}", "stages")
+                        f"but specified {stage_name}" + did_you_mean(stage_name, STAGES),
+                        "stages")
                 continue
             spec = _parse_stage(w.at(f"stage {stage_name}"), stage_name, stage_raw)
             if spec is not None:
@@ -129,7 +130,7 @@ def _parse_stage(w: Where, stage: str, raw: Any) -> StageSpec | None:
         w.error("provider must be specified", "provider")
     elif provider not in PROVIDERS:
         w.error("provider must be one of " + ", ".join(f'"{p}"' for p in PROVIDERS)
-                + f", but specified {provider}", "provider")
+                + f", but specified {provider}" + did_you_mean(provider, PROVIDERS), "provider")
     else:
         _provider_rules(w, provider, raw)
     cidr = None
@@ -145,6 +146,9 @@ def _parse_stage(w: Where, stage: str, raw: Any) -> StageSpec | None:
                         f"{raw[key]}", key)
     if "internal_cidr_v6" in raw:
         _network(w, raw["internal_cidr_v6"], "internal_cidr_v6", version=6)
+    overlap = internal_cidr_conflict(cidr, raw.get("internal_cidr")) if cidr else None
+    if overlap:  # internal_cidr defaults to 172.31.252.0/22 (addressing.DEFAULT_INTERNAL_CIDR)
+        w.error(overlap, "internal_cidr" if "internal_cidr" in raw else "cidr")
     separate = raw.get("separate_repository", True)
     want_bool(w, separate, "separate_repository")
     for key in SIZES:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hive_builder.model.checks import is_int, reject_unknown, want_list, want_one_of
+from hive_builder.model.checks import did_you_mean, is_int, reject_unknown, want_list, want_one_of
 from hive_builder.model.problems import Where, type_name
 
 PROTOCOLS = ("tcp", "udp", "sctp")
@@ -74,7 +74,8 @@ def _parse_one(w: Where, service: str, item: Any) -> Port | None:
         published, target, protocol = match.groups()
         protocol = "tcp" if protocol is None else protocol
         if protocol not in PROTOCOLS:
-            w.error(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+            w.error(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}"
+                    + did_you_mean(protocol, PROTOCOLS))
             return None
         pub = _port_number(w, int(published), "published port") if published else None
         tgt = _port_number(w, int(target), "target port")
@@ -94,8 +95,8 @@ def _parse_one(w: Where, service: str, item: Any) -> Port | None:
             if "published_port" in item else None
         protocol = item.get("protocol", "tcp")
         if protocol not in PROTOCOLS:
-            w.error(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}",
-                    "protocol")
+            w.error(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}"
+                    + did_you_mean(protocol, PROTOCOLS), "protocol")
         mode = item.get("mode")
         if mode is not None:
             want_one_of(w, mode, "mode", MODES)

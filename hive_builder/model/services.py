@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hive_builder.model.checks import (STAGES, reject_unknown, want_bool, want_list, want_mapping,
-                                       want_stages, want_str, want_str_list)
+from hive_builder.model.checks import (STAGES, reject_unknown, unknown_key, want_bool, want_list,
+                                       want_mapping, want_stages, want_str, want_str_list)
 from hive_builder.model.files import SourceFile
 from hive_builder.model.ports import Port, parse_ports
 from hive_builder.model.problems import Problems, Where, type_name
-from hive_builder.model.service_attrs import COPIED, SERVICE_KEYS
+from hive_builder.model.service_attrs import (ATTRIBUTES, COPIED, IMAGE_NORMALISERS, SERVICE_KEYS,
+                                              dnsrr_problem, replicas_problem)
 from hive_builder.model.volumes import Volume, parse_volumes
 
 FILE_KEYS = ("plugin", "services", "networks", "available_on")
@@ -44,9 +46,11 @@ class Service:
     ports: tuple[Port, ...]
     volumes: tuple[Volume, ...]
     standalone: bool
-    copied: dict[str, Any]  # attributes passed through as hive_<attr>
+    copied: dict[str, Any]  # attributes passed through as hive_<attr>, as written
     has_ports: bool = False
     has_volumes: bool = False
+    # the copied attributes as service_attrs normalised them (what deploy-services passes)
+    normalised: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,12 +141,11 @@ def _parse_service(w: Where, name: Any, raw: Any, file_stages: tuple[str, ...]) 
     before = len(sw.problems.errors)
     for key in raw:
         if key not in SERVICE_KEYS:
-            sw.error(f"unknown parameter {key!r} in a service; expected one of "
-                     + ", ".join(sorted(SERVICE_KEYS)), str(key))
-    copied = {}
-    for key, validate in COPIED.items():
+            unknown_key(sw, key, sorted(SERVICE_KEYS), "a service")
+    copied, normalised = {}, {}
+    for key, normalise in COPIED.items():
         if key in raw:
-            validate(sw, raw[key], key)
+            normalised[key] = normalise(sw, raw[key], key)
             copied[key] = raw[key]
     stages = file_stages
     if "available_on" in raw:
@@ -157,16 +160,35 @@ def _parse_service(w: Where, name: Any, raw: Any, file_stages: tuple[str, ...]) 
         sw.error('"image" must be specified: an image reference such as nginx:1.25 or a build '
                  "spec (mapping with from and roles); a service without an image cannot be "
                  "deployed", "image")
-    ports = parse_ports(sw, name, raw["ports"]) if "ports" in raw else ()
-    volumes = parse_volumes(sw, raw["volumes"]) if "volumes" in raw else ()
-    if raw.get("mode") == "global" and "replicas" in raw:
-        sw.error("replicas cannot be used with mode global (one task runs on every node)",
-                 "replicas")
+    ports = _parse_structured(sw, raw, "ports", lambda: parse_ports(sw, name, raw["ports"]),
+                              lambda port: port.as_var(port.published))
+    volumes = _parse_structured(sw, raw, "volumes", lambda: parse_volumes(sw, raw["volumes"]),
+                                lambda volume: volume.mount())
+    problem = replicas_problem(raw.get("mode"), "replicas" in raw)
+    if problem:
+        sw.error(problem, "replicas")
+    problem = dnsrr_problem(raw.get("endpoint_mode"), [port.as_var(None) for port in ports])
+    if problem:
+        sw.error(problem, "ports")
     _check_log_monitor(sw, raw, standalone)
     if len(sw.problems.errors) > before:
         return None
     return Service(name, w.file or "", stages, image, ports, volumes, standalone, copied,
-                   "ports" in raw, "volumes" in raw)
+                   "ports" in raw, "volumes" in raw, normalised)
+
+
+def _parse_structured(w: Where, raw: dict, attr: str, parse: Callable[[], tuple],
+                      host_var: Callable[[Any], dict]) -> tuple:
+    """ports or volumes: parsed by their own module, then, when every entry parsed, put through
+    the normaliser deploy-services uses on their host var (what only deploy would refuse)."""
+    if attr not in raw:
+        return ()
+    before = len(w.problems.errors)
+    parsed = parse()
+    normaliser = ATTRIBUTES[attr].normalise
+    if len(w.problems.errors) == before and normaliser is not None:
+        normaliser(w, [host_var(item) for item in parsed], attr)
+    return parsed
 
 
 def _check_log_monitor(w: Where, raw: dict, standalone: bool) -> None:
@@ -213,14 +235,11 @@ def _parse_image(w: Where, service: str, raw: Any, standalone: bool, stages: tup
     for key in ("standalone", "privileged"):
         if key in raw:
             want_bool(iw, raw[key], key)
-    for key in ("working_dir", "pull_from"):
+    if "pull_from" in raw:
+        want_str(iw, raw["pull_from"], "pull_from")
+    for key, normalise in IMAGE_NORMALISERS.items():     # what build-images would refuse
         if key in raw:
-            want_str(iw, raw[key], key)
-    if "env" in raw:
-        want_mapping(iw, raw["env"], "env")
-    for key in ("entrypoint", "command", "expose"):
-        if key in raw and not isinstance(raw[key], str | int):
-            want_str_list(iw, raw[key], key, scalars=True)
+            normalise(iw, raw[key], key)
     if "pull_on" in raw:
         pull_on = want_stages(iw, raw["pull_on"], "pull_on") or ()
         outside = [s for s in pull_on if s not in stages]

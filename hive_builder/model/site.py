@@ -9,7 +9,7 @@ from typing import Any
 from hive_builder.model.addressing import NotEnoughAddresses
 from hive_builder.model.allocation import AllocationStore, allocate_stage
 from hive_builder.model.backups import check_backup_names
-from hive_builder.model.checks import STAGES
+from hive_builder.model.checks import STAGES, did_you_mean
 from hive_builder.model.files import read_inventory_dir
 from hive_builder.model.hivedef import HiveDef, parse_hive
 from hive_builder.model.ports import Port
@@ -178,13 +178,14 @@ def _cross_check(stages: dict[str, Stage], services: dict[str, Service],
                     "share one namespace of Ansible hosts")
         for net in service.copied.get("networks", []) or []:
             if isinstance(net, str) and net not in networks:
-                w.error(f"network {net} is not defined (defined: {', '.join(networks)})",
-                        "networks")
+                w.error(f"network {net} is not defined (defined: {', '.join(networks)})"
+                        + did_you_mean(net, networks), "networks")
         for index, volume in enumerate(service.volumes, 1):
             for host in (volume.drbd.diskless if volume.drbd else ()):
                 if servers and host not in servers:  # no servers: hive def already failed
-                    w.at(volume_label(index, volume.source)).error(
-                        f"diskless host {host} is not a server of any stage", "drbd")
+                    w.at(volume_label(index, volume.source)).at("drbd").error(
+                        f"diskless host {host} is not a server of any stage"
+                        + did_you_mean(host, sorted(servers)), "diskless")
     for network in networks.values():
         if network.name in hosts or network.name in GROUPS:
             Where(problems, network.file, f"network {network.name}").error(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hive_builder.model.addressing import (InternalNetworks, assign_addresses, available_zone,
-                                           internal_networks)
+from hive_builder.model.addressing import (DEFAULT_INTERNAL_CIDR, InternalNetworks,
+                                           assign_addresses, available_zone, internal_networks)
 from hive_builder.model.hivedef import StageSpec
 
 DEFAULT_AZ_SUFFIXES = ("-a", "-b", "-c")
@@ -86,7 +86,8 @@ def build_stage(hive_name: str, spec: StageSpec) -> Stage:
     count = spec.number_of_hosts
     addresses = assign_addresses(count, spec.cidr, f"{hive_name}-default", spec.subnets,
                                  spec.ip_address_list)
-    internal = internal_networks(p.get("internal_cidr"))
+    internal_cidr = p.get("internal_cidr", DEFAULT_INTERNAL_CIDR)   # the manual's default
+    internal = internal_networks(internal_cidr)
     region = p.get("region")
     suffixes = tuple(p.get("az_suffix_list", DEFAULT_AZ_SUFFIXES))
     servers = []
@@ -97,6 +98,7 @@ def build_stage(hive_name: str, spec: StageSpec) -> Stage:
         for key, var in SERVER_PASSTHROUGH.items():
             if key in p:
                 hive_vars[var] = p[key]
+        hive_vars["hive_internal_cidr"] = internal_cidr
         if not last or not spec.separate_repository:
             groups.append("hives")
             hive_vars.update({var: p[key] for key, var in HIVE_SIZING.items() if key in p})

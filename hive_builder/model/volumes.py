@@ -102,8 +102,10 @@ def parse_volumes(w: Where, value: Any) -> tuple[Volume, ...]:
 def _parse_volume(w: Where, item: dict) -> Volume | None:
     before = len(w.problems.errors)
     reject_unknown(w, item, VOLUME_KEYS, "a volume")
-    if "source" not in item or "target" not in item:
-        w.error('both "source" and "target" must be specified in a volume')
+    missing = [key for key in ("source", "target") if key not in item]
+    if missing:
+        w.error('both "source" and "target" must be specified in a volume',
+                missing[0] if len(missing) == 1 else None)
         return None
     source, target = item["source"], item["target"]
     want_str(w, source, "source", empty_ok=True)

@@ -61,6 +61,9 @@ def apply(provider: Provider, plan: ProvisionPlan, state: str = "present") -> Ap
         result.changed = provider.destroy(plan)
     else:
         result.changed = provider.provision(plan)
+        sizes = provider.size_notice(plan)
+        if sizes:   # on every build-infra, once for the stage: never silently ignored
+            result.messages.append(sizes)
         result.changed |= write_if_changed(plan.ssh_config_path, provider.ssh_config(plan))
         result.facts = provider.facts(plan)
         if write_if_changed(plan.context_dir / "provider_facts.yml", facts_text(result.facts)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from hive_builder.providers import sizing
 from hive_builder.providers.plan import ProvisionPlan
 from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
@@ -50,3 +51,8 @@ class Provider(ABC):
     def messages(self) -> list[str]:
         """Notes for the user collected while acting (printed once by the caller)."""
         return []
+
+    def size_notice(self, plan: ProvisionPlan) -> str | None:
+        """The stage's size attributes this provider does not apply, in one line (or None);
+        which ones it applies is providers/sizing.APPLIED."""
+        return sizing.notice(self.name, ((s.roles, s.sizes) for s in plan.servers))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from hive_builder.errors import HiveError
+from hive_builder.providers.sizing import server_sizes
 from hive_builder.render.ssh_config import DEFAULT_SSH_PORT, sshd_port
 
 ROLE_GROUPS = ("hives", "repository", "first_hive")
@@ -22,6 +23,25 @@ class ServerPlan:
     roles: tuple[str, ...] = ()        # subset of ROLE_GROUPS
     root_password: str | None = None   # prepared provider: bootstrap the admin by root login
     ssh_port: int = DEFAULT_SSH_PORT   # where sshd listens once setup-hosts ran (render.ssh_config.sshd_port)
+    # the stage's size attributes as this server gets them (providers/sizing.py): memory_size (MB),
+    # cpus, disk_size (GB), mirrored_disk_size (GB), instance_type
+    sizes: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for attr in ("memory_size", "cpus"):   # the sizes a provider may apply: whole numbers
+            value = self.sizes.get(attr)
+            if value not in (None, "") and not (str(value).isdigit() and int(value) >= 1):
+                raise HiveError(f"server {self.name}: {attr} must be a positive integer, found {value!r}")
+
+    @property
+    def memory_mb(self) -> int | None:
+        value = self.sizes.get("memory_size")
+        return int(value) if value not in (None, "") else None
+
+    @property
+    def cpus(self) -> int | None:
+        value = self.sizes.get("cpus")
+        return int(value) if value not in (None, "") else None
 
     @property
     def short_name(self) -> str:
@@ -99,7 +119,7 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
                        private_key_path: str | Path | None = None,
                        public_key_path: str | Path | None = None) -> ProvisionPlan:
     """Build the plan from Ansible host variables (hive_private_ip, group_names, hive_root_password,
-    hive_sshd_port, hive_ssh_source_ips).
+    hive_sshd_port, hive_ssh_source_ips, the size variables hive_memory_size, hive_cpus, ...).
 
     `servers` are the stage's servers; `hostvars` maps each of them to its vars. Ansible's groups
     do not keep the hive definition's order, so servers are put back in natural name order
@@ -114,7 +134,7 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
         plans.append(ServerPlan(name=name, ip=str(hv["hive_private_ip"]),
                                 roles=tuple(g for g in ROLE_GROUPS if g in groups),
                                 root_password=hv.get("hive_root_password") or None,
-                                ssh_port=_ssh_port(name, hv)))
+                                ssh_port=_ssh_port(name, hv), sizes=server_sizes(hv)))
     context = Path(context_dir)
     return ProvisionPlan(
         hive_name=hive_name, stage=stage, cidr=cidr, servers=tuple(plans), context_dir=context,
@@ -143,5 +163,5 @@ def plan_from_stage(site: Any, stage: str, *, context_dir: str | Path, root_dir:
         servers=tuple(ServerPlan(name=s.name, ip=s.private_ip,
                                  roles=tuple(g for g in ROLE_GROUPS if g in s.groups),
                                  root_password=s.vars.get("hive_root_password") or None,
-                                 ssh_port=_ssh_port(s.name, s.vars))
+                                 ssh_port=_ssh_port(s.name, s.vars), sizes=server_sizes(s.vars))
                       for s in st.servers))

@@ -15,6 +15,7 @@ from hive_builder.errors import InventoryError, InventoryErrors
 from hive_builder.execution import ansible
 
 REAL_LOAD_INVENTORY = commands.load_inventory
+SETUP_HOSTS = Path(commands.__file__).parents[1] / "playbooks" / "setup-hosts.yml"
 
 
 class Recorder:
@@ -43,6 +44,8 @@ def project(tmp_path, monkeypatch):
     playbooks.mkdir()
     for name in PHASE_NAMES:
         (playbooks / f"{name}.yml").write_text("[]\n")
+    # -T is checked against the tags of the real setup-hosts playbook
+    (playbooks / "setup-hosts.yml").write_text(SETUP_HOSTS.read_text())
     temp = tmp_path / "t"
     temp.mkdir()
     rec = Recorder()
@@ -102,6 +105,33 @@ def test_persisted_tags_apply_to_setup_hosts_only(project):
     assert hive("set", "tags", "base") == 0
     assert hive("setup-hosts") == 0 and hive("build-networks") == 0
     assert "--tags" in rec.calls[0]["argv"] and "--tags" not in rec.calls[1]["argv"]
+
+
+def test_unknown_or_not_built_tag_is_refused_before_ansible_runs(project, capsys):
+    root, temp, rec, hive = project
+    assert hive("setup-hosts", "-T", "base,dockr") == 1
+    assert hive("setup-hosts", "-T", "zabbix,rsyslogd") == 1
+    assert rec.calls == []
+    err = capsys.readouterr().err
+    assert "unknown tag dockr" in err and "valid tags: " in err and "iptables" in err
+    assert "zabbix: Zabbix monitoring is not implemented yet" in err
+    assert "run the others alone (-T rsyslogd)" in err
+
+
+def test_manual_role_names_reach_ansible(project):
+    root, temp, rec, hive = project
+    assert hive("setup-hosts", "-T", "iptables, pip-venv") == 0
+    argv = rec.calls[0]["argv"]
+    assert argv[argv.index("--tags") + 1] == "iptables,pip-venv"
+
+
+def test_limit_on_build_infra_is_said_to_be_ignored(project, capsys):
+    root, temp, rec, hive = project
+    assert hive("build-infra", "-l", "p-hive0.pdns") == 0
+    assert "HIVE WARNING: -l p-hive0.pdns is ignored: build-infra acts on every server of the stage" \
+        in capsys.readouterr().err
+    assert hive("setup-hosts", "-l", "p-hive0.pdns") == 0
+    assert "is ignored" not in capsys.readouterr().err
 
 
 def test_credentials_exported_when_set(project):

@@ -62,3 +62,27 @@ def test_empty_sections_say_none():
     assert [" ".join(line.split()) for line in text.splitlines()] == [
         "stage private", "hosts:", "p-mother.x local mother", "services:", "(none)",
         "volumes:", "(none)"]
+
+
+def test_sizes_internal_cidr_and_what_the_provider_does_not_apply():
+    hv = {"hive_provider": "docker", "hive_internal_cidr": "172.31.252.0/22"}
+    inventory = {
+        "_meta": {"hostvars": {
+            "p-hive0.x": {**hv, "hive_private_ip": "10.0.0.4", "hive_memory_size": 2048,
+                          "hive_cpus": 2, "hive_disk_size": 16, "hive_mirrored_disk_size": 8},
+            "p-hive1.x": {**hv, "hive_private_ip": "10.0.0.5", "hive_memory_size": 1024,
+                          "hive_disk_size": 20}}},
+        "hosts": {"children": ["servers"]}, "servers": {"children": ["hives", "repository"]},
+        "hives": {"hosts": ["p-hive0.x"]}, "repository": {"hosts": ["p-hive1.x"]},
+        "private": {"hosts": ["p-hive0.x", "p-hive1.x"]}}
+    lines = [" ".join(line.split()) for line in summarize(inventory, "private").splitlines()]
+    assert lines[:6] == [
+        "stage private",
+        "hosts:",
+        "p-hive0.x 10.0.0.4 hives memory_size 2048 MB, cpus 2, disk_size 16 GB, mirrored_disk_size 8 GB",
+        "p-hive1.x 10.0.0.5 repository memory_size 1024 MB, disk_size 20 GB",
+        "internal_cidr: 172.31.252.0/22 (docker's internal networks)",
+        "note: docker provider does not apply disk_size (16 GB), mirrored_disk_size (8 GB), "
+        "repository_disk_size (20 GB): a node is a container on this machine: its disks are this "
+        "machine's disk and DRBD volumes are emulated on shared storage",
+    ]

@@ -110,3 +110,35 @@ def test_file_order_and_several_service_files(tmp_path):
     assert proc.returncode == 0, proc.stderr
     expected = to_ansible_inventory(load_site(mixed, "staging", MemoryStore()))
     assert json.loads(proc.stdout) == json.loads(json.dumps(expected))
+
+
+def broken_pdns(tmp_path: Path) -> Path:
+    broken = tmp_path / "broken"
+    shutil.copytree(PDNS, broken)
+    text = (broken / "services.yml").read_text()
+    (broken / "services.yml").write_text(text + "  web:\n   image: x\n  bad: [\n")
+    return broken
+
+
+@pytest.mark.parametrize("command", [("ansible-inventory", "--list"),
+                                     ("ansible", "all", "-m", "ping", "--list-hosts")])
+def test_broken_yaml_is_reported_once(tmp_path, command):
+    """Issue 10: one [ERROR] with file, line and column; no 'Failed to parse ... with auto/yaml
+    plugin' warnings and no 'Completely failed to parse' after it."""
+    root, proc = run_inventory(tmp_path, broken_pdns(tmp_path), command=command)
+    assert proc.returncode == 1
+    assert proc.stderr.count("invalid YAML") == 1, proc.stderr
+    assert "services.yml: invalid YAML: line " in proc.stderr and ", column " in proc.stderr
+    assert "[WARNING]" not in proc.stderr and "Failed to parse" not in proc.stderr, proc.stderr
+    assert "Completely failed" not in proc.stderr and "Traceback" not in proc.stderr
+    assert not (root / ".hive").exists()
+
+
+def test_broken_yaml_is_a_parser_error_when_unparsed_files_are_allowed(tmp_path):
+    # without any_unparsed_is_failed the user chose Ansible's warn-and-go-on: the plugin keeps
+    # raising AnsibleParserError and Ansible warns
+    root, proc = run_inventory(tmp_path, broken_pdns(tmp_path),
+                               extra_env={"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "False",
+                                          "ANSIBLE_INVENTORY_UNPARSED_FAILED": "False"})
+    assert "Failed to parse inventory with 'hive_inventory' plugin" in proc.stderr
+    assert "invalid YAML" in proc.stderr

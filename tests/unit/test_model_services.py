@@ -108,7 +108,8 @@ def test_case20_device_ids(tmp_path):
     assert store.get("drbd_device_map", "private") == {"a": 1, "b": 2, "c": 3, "d": 4}
     text = svc_errors(tmp_path / "dup", {"s1": {"volumes": [drbd("a", device_id=5)]},
                                          "s2": {"volumes": [drbd("b", device_id=5)]}})
-    assert "service s2, volume 'b' (#1): DRBD device id 5 is already used by volume a" in text
+    assert ("service s2, volume 'b' (#1), attribute 'device_id': device_id 5 is already used by "
+            "volume a") in text
 
 
 def test_shared_volume_one_id_and_consistent_definition(tmp_path):
@@ -330,8 +331,30 @@ def test_file_level_errors(tmp_path):
                                          "c.yml": "plugin: hive_services\nservices: {a: 1, a: 2}\n"})
     text = messages(d)
     assert "a.yml: expected a mapping at the top of the file, found a list" in text
-    assert "b.yml, attribute 'services': services must be specified" in text
-    assert "c.yml: invalid YAML: line 2" in text and "duplicate key 'a'" in text
+    assert "c.yml: invalid YAML: line 2, column 18: duplicate key 'a'" in text
+    # what the unreadable files define is unknown: the other files wait until they are fixed
+    assert "b.yml" not in text and len(text.splitlines()) == 2
+    (d / "a.yml").unlink()
+    (d / "c.yml").unlink()
+    assert "b.yml, attribute 'services': services must be specified" in messages(d)
+
+
+def test_broken_yaml_is_reported_once_without_consequences(tmp_path):
+    """Issue 10: the hive definition unreadable is not also 'no hive definition', a services
+    file unreadable does not make the networks it defines 'not defined' elsewhere."""
+    d = write(tmp_path, private(), raw={"hive.yml": "plugin: hive_inventory\nname: x\nstages:\n"
+                                                    "  private:\n    cidr: \"10.0.0.0/24\n"})
+    (err,) = errors(d)
+    assert (err.file, err.obj, err.attr) == ("hive.yml", None, None)
+    assert err.message == ("hive.yml: invalid YAML: line 6, column 1: found unexpected end of "
+                           "stream (while scanning a quoted scalar that starts at line 5, "
+                           "column 11)")
+    d = write(tmp_path / "2", private(), services({"web": {"networks": ["back"]}}),
+              raw={"nets.yml": "plugin: hive_services\nservices: {}\nnetworks:\n  back: {}\n"
+                               " bad: indent\n"})
+    (err,) = errors(d)
+    assert err.file == "nets.yml" and err.message.startswith(
+        "nets.yml: invalid YAML: line 5, column 2: did not find expected key")
 
 
 def test_hive_definition_count(tmp_path):

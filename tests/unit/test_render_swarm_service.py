@@ -1,18 +1,21 @@
-"""deploy-services decisions (reference §4.3-§4.9, §6.6, §14.6; decisions item 12)."""
+"""deploy-services parameters (reference §4.3-§4.9, §6.6, §14.6; decisions item 12).
+
+Values are normalised by the model's table (tests/unit/test_model_service_attrs.py); these tests
+check the assembly into docker_swarm_service parameters. Rollout and convergence:
+test_render_rollout.py; what deploy.yml passes: test_render_swarm_service_playbook.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 from ansible_collections.community.docker.plugins.module_utils.util import (convert_duration_to_nanosecond,
                                                                             parse_healthcheck)
-from hypothesis import given
-from hypothesis import strategies as st
 
 from hive_builder.errors import HiveError, InventoryError
 from hive_builder.render import standalone as sd
-from hive_builder.render.swarm_service import (adaptation_summary, convergence_report, default_logging,
-                                               module_duration, needs_force_update, proxy_environment,
-                                               resolve_image, swarm_service_params)
+from hive_builder.model.service_attrs import normalise
+from hive_builder.render.swarm_service import (EMITTED_PARAMS, adaptation_summary, default_logging,
+                                               proxy_environment, resolve_image, swarm_service_params)
 from tests.unit.render_module_specs import swarm_service_spec, validation_errors
 
 REGISTRY = "p-hive0.pdns:5000"
@@ -44,7 +47,7 @@ FULL = {
     "hive_mode": "replicated",
     "hive_replicas": 2,
     "hive_placement": {"constraints": ["node.labels.zone == a"], "preferences": [{"spread": "node.labels.az"}],
-                       "max_replicas_per_node": 1},
+                       "replicas_max_per_node": 1},
     "hive_endpoint_mode": "vip",
     "hive_restart_config": {"condition": "on-failure", "delay": "5s", "max_attempts": 3, "window": "2m"},
     "hive_healthcheck": {"test": ["CMD", "pdns_control", "ping"], "interval": "1m30s", "timeout": "10s",
@@ -68,7 +71,6 @@ FULL = {
     "hive_cpu_limit": 0.5,
     "hive_mem_limit": "512M",
 }
-
 
 # ---------------------------------------------------------------- against the real module
 
@@ -206,15 +208,19 @@ def test_ports_default_protocol_and_no_mode():
 
 
 def test_sctp_port_is_a_clear_error():
-    with pytest.raises(InventoryError, match=r"service web, attribute 'ports\[1\]'.*sctp"):
+    with pytest.raises(InventoryError, match=r"service web, port #1 \(9/sctp\), attribute 'protocol'.*sctp"):
         params({"hive_ports": [{"published_port": 9, "target_port": 9, "protocol": "sctp"}]})
 
 
 def test_mount_without_source_is_only_allowed_for_tmpfs():
-    with pytest.raises(InventoryError, match=r"volumes\[1\]"):
+    with pytest.raises(InventoryError, match=r"service web, volume #1, attribute 'source'"):
         params({"hive_volumes": [{"source": "", "target": "/x", "type": "bind"}]})
-    with pytest.raises(InventoryError, match="type"):
+    with pytest.raises(InventoryError, match=r"volume 'a' \(#1\), attribute 'type'"):
         params({"hive_volumes": [{"source": "a", "target": "/x", "type": "nfs"}]})
+    with pytest.raises(InventoryError, match="a tmpfs has no source"):
+        params({"hive_volumes": [{"source": "a", "target": "/x", "type": "tmpfs"}]})
+    assert params({"hive_volumes": [{"source": "", "target": "/x", "type": "tmpfs"}]}).params["mounts"] == [
+        {"target": "/x", "type": "tmpfs"}]
 
 
 def test_mode_global_with_replicas_is_an_error():
@@ -230,7 +236,7 @@ def test_invalid_choices_name_service_and_attribute():
         params({"hive_endpoint_mode": "round"})
     with pytest.raises(InventoryError, match="restart_config.condition"):
         params({"hive_restart_config": {"condition": "always"}})
-    with pytest.raises(InventoryError, match="unknown key.*start_interval"):
+    with pytest.raises(InventoryError, match="unknown parameter 'start_interval'"):
         params({"hive_healthcheck": {"test": "true", "start_interval": "1s"}})
     with pytest.raises(InventoryError, match="placement"):
         params({"hive_placement": {"constraint": ["x"]}})
@@ -249,13 +255,15 @@ def test_dnsrr_with_host_ports_is_fine():
 
 def test_healthcheck_compose_forms():
     hc = params({"hive_healthcheck": {"test": "curl -f http://localhost/", "interval": 30, "timeout": "1.5s",
-                                      "start_period": "1m", "retries": "2"}}).params["healthcheck"]
+                                      "start_period": "1m", "retries": 2}}).params["healthcheck"]
     assert hc == {"test": ["CMD-SHELL", "curl -f http://localhost/"], "interval": "30s", "timeout": "1s500ms",
                   "start_period": "1m", "retries": 2}
-    assert params({"hive_healthcheck": {"disable": True}}).params["healthcheck"] == {"test": ["NONE"]}
+    # the module's (and the reference's) way to turn off the image's check; compose's `disable` is
+    # refused by the model (test_model_service_attrs.py)
+    assert params({"hive_healthcheck": {"test": ["NONE"]}}).params["healthcheck"] == {"test": ["NONE"]}
     with pytest.raises(InventoryError, match="healthcheck.test"):
         params({"hive_healthcheck": {"test": ["curl", "x"]}})
-    with pytest.raises(InventoryError, match="test is required"):
+    with pytest.raises(InventoryError, match="attribute 'healthcheck.test': test must be specified"):
         params({"hive_healthcheck": {"interval": "1s"}})
 
 
@@ -265,33 +273,31 @@ def test_hosts_accepts_compose_list_form():
         params({"hive_hosts": ["nameonly"]})
 
 
-def test_dns_list_and_placement_compose_spelling():
+def test_dns_list_and_placement_max_replicas():
     p = params({"hive_dns": ["1.1.1.1", "8.8.8.8"], "hive_placement": {"replicas_max_per_node": 2}}).params
     assert p["dns"] == ["1.1.1.1", "8.8.8.8"] and p["placement"] == {"replicas_max_per_node": 2}
+    with pytest.raises(InventoryError, match="placement.max_replicas_per_node.*replicas_max_per_node"):
+        params({"hive_placement": {"max_replicas_per_node": 2}})
 
 
-# ---------------------------------------------------------------- durations
+def test_later_attributes_are_mapped():                            # reference §4.11
+    p = params({"hive_stop_grace_period": 90, "hive_cap_add": ["cap_net_admin", "SYS_TIME"],
+                "hive_cap_drop": ["all"], "hive_sysctls": {"net.ipv4.ip_forward": 1},
+                "hive_mem_limit": 1073741824}).params
+    assert p["stop_grace_period"] == "1m30s"
+    assert p["cap_add"] == ["NET_ADMIN", "SYS_TIME"] and p["cap_drop"] == ["ALL"]
+    assert p["sysctls"] == {"net.ipv4.ip_forward": "1"}
+    assert p["limits"] == {"memory": "1073741824"}
+    assert params({"hive_cpu_limit": 2}).params["limits"] == {"cpus": 2.0}
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("1m30s", "1m30s"), ("90s", "1m30s"), ("1.5h", "1h30m"), ("500ms", "500ms"), ("1500ms", "1s500ms"),
-    ("2us", "2us"), ("1000ns", "1us"), (0, "0s"), (2.25, "2s250ms"), ("0s", "0s"), ("1h0m1s", "1h1s"),
-])
-def test_module_duration(given, expected):
-    assert module_duration(given, service="s", attr="a") == expected
-
-
-@pytest.mark.parametrize("bad", ["", "10", "1 m", "1d", "abc", "s", True, -1])
-def test_module_duration_rejects(bad):
-    with pytest.raises(InventoryError, match="service s, attribute 'a'"):
-        module_duration(bad, service="s", attr="a")
-
-
-@given(st.integers(min_value=0, max_value=10**12))
-def test_module_duration_roundtrips_through_the_module_parser(microseconds):
-    text = module_duration(f"{microseconds}us", service="s", attr="a")
-    assert convert_duration_to_nanosecond(text) == microseconds * 1000
-
+def test_every_emitted_parameter_is_a_module_option_listed_in_emitted_params():
+    from tests.unit.render_module_specs import swarm_service_spec
+    assert EMITTED_PARAMS <= set(swarm_service_spec())
+    for ipvs in (True, False):
+        assert set(params(FULL, name="powerdns", ipvs_available=ipvs).params) <= EMITTED_PARAMS
+    # every parameter of the table is reached by FULL: no dead entry in EMITTED_PARAMS
+    assert set(params(FULL, name="powerdns", proxy_env={"HTTP_PROXY": "http://p:3128"}).params) == EMITTED_PARAMS
 
 # ---------------------------------------------------------------- no IPVS (docker provider)
 
@@ -363,93 +369,6 @@ def test_image_resolution_errors():
     with pytest.raises(HiveError, match="image_pdnsdb is missing"):
         resolve_image({"hive_image_name": "image_pdnsdb"}, None, "private", REGISTRY)
 
-
-# ---------------------------------------------------------------- force update (§14.6 item 57)
-
-
-def test_force_update_when_a_running_image_differs_from_the_pulled_one():
-    pulled = {"p-hive0.pdns": "sha256:new", "p-hive1.pdns": "sha256:new"}
-    assert needs_force_update({"p-hive0.pdns": "sha256:new", "p-hive1.pdns": "sha256:old"}, pulled) is True
-    assert needs_force_update({"p-hive0.pdns": ["sha256:new", "sha256:old"]}, pulled) is True
-
-
-def test_no_force_update_when_all_running_images_are_current():
-    pulled = {"p-hive0.pdns": "sha256:new", "p-hive1.pdns": "sha256:other"}
-    assert needs_force_update({"p-hive0.pdns": "sha256:new", "p-hive1.pdns": ["sha256:other"]}, pulled) is False
-    assert needs_force_update({}, pulled) is False
-
-
-def test_force_update_matches_short_node_names_and_ids_without_prefix():
-    pulled = {"p-hive0.pdns": "sha256:abc"}
-    assert needs_force_update({"p-hive0": "abc"}, pulled) is False
-    assert needs_force_update({"p-hive0": "def"}, pulled) is True
-
-
-def test_node_without_pull_result_is_no_reason_to_force():
-    assert needs_force_update({"p-hive9": "sha256:old"}, {"p-hive0": "sha256:new"}) is False
-
-
-# ---------------------------------------------------------------- convergence
-
-
-def task(name, node, desired, current, error="", **extra):
-    return {"Name": name, "Node": node, "DesiredState": desired, "CurrentState": current, "Error": error, **extra}
-
-
-def test_converged_when_all_desired_tasks_run():
-    tasks = [task("web.1", "p-hive0", "Running", "Running 5 seconds ago"),
-             task("web.2", "p-hive1", "Running", "Running 4 seconds ago"),
-             task("web.1", "p-hive0", "Shutdown", "Failed 1 minute ago", "task: non-zero exit (1)")]
-    assert convergence_report(tasks, service="web") == (True, "service web: 2/2 tasks running")
-
-
-def test_pending_for_placement_reports_scheduler_error():
-    err = "no suitable node (scheduling constraints not satisfied on 3 nodes)"
-    ok, message = convergence_report([task("web.1", "", "Running", "Pending 3 seconds ago", err)], service="web")
-    assert ok is False
-    assert "0/1 tasks running" in message and err in message and "placement constraints" in message
-
-
-def test_image_pull_failure_from_rejected_history():
-    tasks = [task("web.1", "p-hive1", "Ready", "Preparing 1 second ago"),
-             task("web.1", "p-hive0", "Shutdown", "Rejected 3 seconds ago",
-                  "No such image: p-hive0.pdns:5000/image_web:latest")]
-    tasks[0]["DesiredState"] = "Running"
-    ok, message = convergence_report(tasks, service="web")
-    assert not ok and "image cannot be pulled" in message and "web.1 on p-hive0" in message
-
-
-def test_exit_code_of_failed_task():
-    tasks = [task("db.1", "p-hive2", "Running", "Starting 1 second ago"),
-             task("db.1", "p-hive2", "Shutdown", "Failed 5 seconds ago", "task: non-zero exit (137)")]
-    ok, message = convergence_report(tasks, service="db")
-    assert not ok and "task exited with code 137" in message
-
-
-def test_healthcheck_required_when_service_has_one():
-    running = task("web.1", "p-hive0", "Running", "Running 2 seconds ago")
-    assert convergence_report([dict(running, healthy=True)], has_healthcheck=True)[0] is True
-    ok, message = convergence_report([dict(running, health="starting")], service="web", has_healthcheck=True)
-    assert not ok and "health starting" in message and "0/1 tasks running and healthy" in message
-    ok, message = convergence_report([running], has_healthcheck=True)
-    assert not ok and "health unknown" in message
-    # without a health check, health is not looked at
-    assert convergence_report([dict(running, healthy=False)])[0] is True
-
-
-def test_expected_replicas_not_yet_created():
-    tasks = [task("web.1", "p-hive0", "Running", "Running 2 seconds ago")]
-    ok, message = convergence_report(tasks, service="web", expected=3)
-    assert not ok and "1/3" in message
-    assert convergence_report([], expected=0)[0] is True
-
-
-def test_snake_case_tasks_and_plain_waiting_message():
-    tasks = [{"name": "web.1", "node": "n1", "desired_state": "running", "current_state": "preparing"}]
-    ok, message = convergence_report(tasks, service="web")
-    assert not ok and message == "service web: 0/1 tasks running; web.1 on n1: preparing"
-
-
 # ---------------------------------------------------------------- Ansible filter adapter
 
 
@@ -508,63 +427,11 @@ def test_module_converts_no_ipvs_params_into_dnsrr_and_host_ports():
         "syslog-address": "udp://p-hive0.pdns:10514", "syslog-facility": "local0", "tag": "web"}}
 
 
-# ---------------------------------------------------------------- real `docker service ps` output
-# Captured from a one-node swarm (engine 20.10.24, Debian 12) with
-# `docker service ps --no-trunc --format '{{json .}}' <svc>` (ID/Image/Ports fields dropped).
-
-REAL_PS = {
-    "good": [{"CurrentState": "Running 34 seconds ago", "DesiredState": "Running", "Error": "",
-              "Name": "good.1", "Node": "hdfnode0"}],
-    "unplaceable": [{"CurrentState": "Pending 38 seconds ago", "DesiredState": "Running",
-                     "Error": "\"no suitable node (scheduling constraints not satisfied on 1 node)\"",
-                     "Name": "unplaceable.1", "Node": ""}],
-    "crashing": [{"CurrentState": "Starting 1 second ago", "DesiredState": "Running", "Error": "",
-                  "Name": "crashing.1", "Node": "hdfnode0"},
-                 {"CurrentState": "Failed 2 seconds ago", "DesiredState": "Shutdown",
-                  "Error": "\"task: non-zero exit (3)\"", "Name": "crashing.1", "Node": "hdfnode0"},
-                 {"CurrentState": "Failed 5 seconds ago", "DesiredState": "Shutdown",
-                  "Error": "\"task: non-zero exit (3)\"", "Name": "crashing.1", "Node": "hdfnode0"}],
-    "badimage": [{"CurrentState": "Rejected 1 second ago", "DesiredState": "Ready",
-                  "Error": "\"No such image: hdf.invalid/nothing:1\"", "Name": "badimage.1", "Node": "hdfnode0"},
-                 {"CurrentState": "Rejected 6 seconds ago", "DesiredState": "Shutdown",
-                  "Error": "\"No such image: hdf.invalid/nothing:1\"", "Name": "badimage.1", "Node": "hdfnode0"}],
-    "unhealthy": [{"CurrentState": "Ready 2 seconds ago", "DesiredState": "Ready", "Error": "",
-                   "Name": "unhealthy.1", "Node": "hdfnode0"},
-                  {"CurrentState": "Failed 3 seconds ago", "DesiredState": "Shutdown",
-                   "Error": "\"task: non-zero exit (137): dockerexec: unhealthy container\"",
-                   "Name": "unhealthy.1", "Node": "hdfnode0"}],
-    "portclash": [{"CurrentState": "Pending 15 seconds ago", "DesiredState": "Running",
-                   "Error": "\"no suitable node (host-mode port already in use on 1 node)\"",
-                   "Name": "portclash.1", "Node": ""}],
-}
-
-
-def test_real_running_healthy_service_converges():
-    tasks = [dict(t, healthy=True) for t in REAL_PS["good"]]
-    assert convergence_report(tasks, service="good", has_healthcheck=True, expected=1) == (
-        True, "service good: 1/1 tasks running and healthy")
-
-
-@pytest.mark.parametrize(("svc", "expected"), [
-    ("unplaceable", 'unplaceable.1: no suitable node (scheduling constraints not satisfied on 1 node) — check '
-                    "placement constraints"),
-    ("crashing", "crashing.1 on hdfnode0: task exited with code 3 (task: non-zero exit (3))"),
-    ("badimage", "badimage.1 on hdfnode0: image cannot be pulled (No such image: hdf.invalid/nothing:1)"),
-    ("unhealthy", "unhealthy.1 on hdfnode0: health check failed"),
-    ("portclash", "a published port is taken on every node"),
-])
-def test_real_failures_are_explained(svc, expected):
-    ok, message = convergence_report(REAL_PS[svc], service=svc, expected=1)
-    assert ok is False
-    assert message.startswith(f"service {svc}: 0/1 tasks running; ")
-    assert expected in message
-    assert '"' not in message      # the CLI's quotes around the error are removed
-
-
 def test_restart_config_without_condition_keeps_dockers_default_any():
-    from hive_builder.render.swarm_service import _restart_config
-    assert _restart_config("s", {"delay": "1s"})["condition"] == "any"
-    assert _restart_config("s", {"condition": "on-failure"})["condition"] == "on-failure"
+    assert normalise("s", "restart_config", {"delay": "1s"})["condition"] == "any"
+    assert normalise("s", "restart_config", {"condition": "on-failure"})["condition"] == "on-failure"
+    assert params({"hive_restart_config": {"window": "1m"}}).params["restart_config"] == {"condition": "any",
+                                                                                         "window": "1m"}
 
 
 def test_standalone_service_boots_init_through_the_cgroup_wrapper():

@@ -1,7 +1,7 @@
 """Ansible filters for the build-images and deploy-services phases.
 
-Thin adapters over hive_builder.render.image_build and hive_builder.render.swarm_service (where
-the decisions are made and unit-tested). A user error raised there (HiveError: names the service
+Thin adapters over hive_builder.render.image_build, hive_builder.render.swarm_service and
+hive_builder.render.rollout (where the decisions are made and unit-tested). A user error raised there (HiveError: names the service
 and attribute) becomes an AnsibleFilterError with the same text, not a Python traceback.
 """
 
@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hive_builder.plugins.filter_guard import as_bool, guarded_filters
-from hive_builder.render import image_build, swarm_service
+from hive_builder.render import image_build, rollout, swarm_service
 
 
 # ---------------------------------------------------------------- deploy-services
@@ -41,15 +41,26 @@ def hive_proxy_env(environment):
 
 
 def hive_needs_force_update(running_task_image_ids, pulled_image_ids):
-    return swarm_service.needs_force_update(running_task_image_ids or {}, pulled_image_ids or {})
+    return rollout.needs_force_update(running_task_image_ids or {}, pulled_image_ids or {})
 
 
 def hive_convergence(service_tasks, service="", has_healthcheck=False, expected=None):
     """`{ok: bool, message: str}` for the tasks of one service."""
-    ok, message = swarm_service.convergence_report(
+    ok, message = rollout.convergence_report(
         service_tasks or [], service=service, has_healthcheck=as_bool(has_healthcheck),
         expected=None if expected in (None, "") else int(expected))
     return {"ok": ok, "message": message}
+
+
+def hive_ps_convergence(ps_result, service):
+    """`{ok, message}` for one registered `docker service ps --format '{{json .}}'` result."""
+    ok, message = rollout.ps_report(ps_result or {}, str(service))
+    return {"ok": ok, "message": message}
+
+
+def hive_stability_failures(ps_results, ps_after_results=None, monitor_seconds=0):
+    """`[message, ...]` for the services that did not converge or not stay converged."""
+    return rollout.stability_failures(ps_results or [], ps_after_results or [], monitor_seconds)
 
 
 # ---------------------------------------------------------------- build-images
@@ -84,4 +95,5 @@ def hive_immutable_tag(digest, timestamp=None):
 class FilterModule:
     def filters(self):
         return guarded_filters(
-            hive_service_image, hive_swarm_service, hive_adaptation_summary, hive_proxy_env, hive_needs_force_update, hive_convergence, hive_build_container, hive_commit_changes, hive_role_dirs, hive_role_files_digest, hive_image_spec_digest, hive_immutable_tag)
+            hive_service_image, hive_swarm_service, hive_adaptation_summary, hive_proxy_env, hive_needs_force_update,
+            hive_convergence, hive_ps_convergence, hive_stability_failures, hive_build_container, hive_commit_changes, hive_role_dirs, hive_role_files_digest, hive_image_spec_digest, hive_immutable_tag)

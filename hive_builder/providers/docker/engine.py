@@ -22,6 +22,8 @@ class ContainerState:
     labels: dict[str, str]
     image: str
     ip: str | None              # address on the stage network, if attached
+    memory_mb: int | None = None   # memory limit (None: unlimited)
+    cpus: float | None = None      # CPU limit in cpus (quota / period, or NanoCpus)
 
 
 def overlapping(cidr: str, subnets: dict[str, list[str]], skip: str) -> list[tuple[str, str]]:
@@ -124,8 +126,10 @@ class Engine:
         nets = info.get("NetworkSettings", {}).get("Networks") or {}
         ep = nets.get(network) if network else None
         ip = ep and ((ep.get("IPAMConfig") or {}).get("IPv4Address") or ep.get("IPAddress")) or None
+        memory_mb, cpus = _limits(info.get("HostConfig") or {})
         return ContainerState(name=name, status=info["State"]["Status"],
-                              labels=info["Config"].get("Labels") or {}, image=info["Config"]["Image"], ip=ip)
+                              labels=info["Config"].get("Labels") or {}, image=info["Config"]["Image"], ip=ip,
+                              memory_mb=memory_mb, cpus=cpus)
 
     def containers_labelled(self, labels: dict[str, str]) -> list[ContainerState]:
         found = self.client.api.containers(all=True, filters={"label": _label_filter(labels)})
@@ -141,6 +145,10 @@ class Engine:
         host_config.update(k["host_config_raw"])
         networking = api.create_networking_config({spec.network: api.create_endpoint_config(**k["endpoint"])})
         api.create_container(host_config=host_config, networking_config=networking, **k["container"])
+
+    def update_limits(self, spec: ContainerSpec) -> None:
+        """Apply the spec's memory / CPU limits to an existing container (`docker update`)."""
+        self.client.api.update_container(spec.name, **spec.limits())
 
     def start(self, name: str) -> None:
         self.client.api.start(name)
@@ -168,6 +176,15 @@ def _ensure_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     path.chmod(0o644)
+
+
+def _limits(host_config: dict) -> tuple[int | None, float | None]:
+    """Pure: (memory MB, cpus) limits from a container's HostConfig (0 or absent: none)."""
+    memory = host_config.get("Memory") or 0
+    quota, period = host_config.get("CpuQuota") or 0, host_config.get("CpuPeriod") or 100_000
+    nano = host_config.get("NanoCpus") or 0
+    cpus = quota / period if quota > 0 else nano / 1e9 if nano > 0 else None
+    return (memory // 2**20 if memory > 0 else None), cpus
 
 
 def _label_filter(labels: dict[str, str]) -> list[str]:

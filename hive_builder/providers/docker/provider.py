@@ -15,8 +15,8 @@ from hive_builder.providers.docker import kernel
 from hive_builder.providers.docker.engine import Engine, overlapping
 from hive_builder.providers.docker.image import ensure_node_image
 from hive_builder.providers.docker.runspec import (SHARED_DIR, STOP_TIMEOUT, admin_bootstrap_script,
-                                                   container_specs, hosts_dir, network_spec,
-                                                   shared_volume_name)
+                                                   container_specs, hosts_dir, limit_changes,
+                                                   network_spec, shared_volume_name)
 from hive_builder.providers.plan import ProvisionPlan
 
 SSH_WAIT_SECONDS = 120
@@ -56,6 +56,7 @@ class DockerProvider(Provider):
         self.node_image = node_image
         self.probe = probe
         self.wait_seconds = wait_seconds
+        self._messages: list[str] = []
 
     # -- checks ---------------------------------------------------------------------------------
     @_engine_errors
@@ -116,6 +117,12 @@ class DockerProvider(Provider):
                     eng.create_volume(spec.volume, {**plan.labels, "hive-builder.host": spec.name})
                 eng.create_container(spec)
                 changed = True
+            else:   # memory_size / cpus changed since the node was created
+                update, notes = limit_changes(spec, state.memory_mb, state.cpus)
+                if update:
+                    eng.update_limits(spec)
+                    changed = True
+                self._messages.extend(notes)
             if state is None or state.status != "running":
                 eng.start(spec.name)
                 changed = True
@@ -152,6 +159,9 @@ class DockerProvider(Provider):
             changed = True
         return changed
 
+
+    def messages(self) -> list[str]:
+        return list(self._messages)
 
     def facts(self, plan: ProvisionPlan) -> dict:
         return {**kernel.facts_from_probe(self.probe()), "dns": kernel.host_nameservers(), "shared_dir": SHARED_DIR}

@@ -15,6 +15,12 @@ from pathlib import Path
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
 STOP_TIMEOUT = 30  # seconds: systemd shutdown waits for inner containers' 10 s grace
+# memory_size / cpus of the stage (manual 7.1: MB, count) as container limits: the CPU limit as a
+# quota per period, which is what `docker update` can change later (the SDK's update has no
+# nano_cpus); swap allowed as much again as memory (what Docker gives when only --memory is set),
+# stated explicitly so that `docker update` can raise the memory past the old swap limit.
+CPU_PERIOD = 100_000
+SWAP_RATIO = 2
 CAP_DROP = ("SYS_RESOURCE", "SYS_TIME")  # SYS_RESOURCE is not in this machine's bounding set
 # One host volume mounted in every node of the stage: storage all nodes see, on which later phases
 # emulate DRBD volumes when the host kernel has no DRBD (provider_facts.yml `drbd: emulated`).
@@ -43,6 +49,17 @@ class ContainerSpec:
     # Host file bound on /etc/hosts: the engine rewrites its own /etc/hosts at every container
     # start, which would drop what setup-hosts added (a real server keeps it across reboots).
     hosts_file: str = ""
+    memory_mb: int | None = None     # the server's memory_size: container memory limit
+    cpus: int | None = None          # the server's cpus: container CPU limit
+
+    def limits(self) -> dict:
+        """Resource limits of the node as docker SDK host config / update_container arguments."""
+        out: dict = {}
+        if self.memory_mb:
+            out.update(mem_limit=self.memory_mb * 2**20, memswap_limit=SWAP_RATIO * self.memory_mb * 2**20)
+        if self.cpus:
+            out.update(cpu_period=CPU_PERIOD, cpu_quota=self.cpus * CPU_PERIOD)
+        return out
 
     def create_kwargs(self) -> dict:
         """Arguments of the docker SDK low-level API, in three parts:
@@ -72,6 +89,7 @@ class ContainerSpec:
                           **({self.hosts_file: {"bind": "/etc/hosts", "mode": "rw"}} if self.hosts_file else {})},
                 "tmpfs": {"/run": "", "/run/lock": "", "/tmp": ""},
                 "network_mode": self.network,
+                **self.limits(),
             },
             # `--security-opt systempaths=unconfined` of the CLI: nothing masked or read-only under
             # /proc and /sys (the inner dockerd writes net sysctls). Raw HostConfig fields.
@@ -109,10 +127,32 @@ class ContainerSpec:
             args += ["-v", f"{self.hosts_file}:/etc/hosts"]
         for mount in k["host_config"]["tmpfs"]:
             args += ["--tmpfs", mount]
+        if self.memory_mb:
+            args += ["--memory", f"{self.memory_mb}m", "--memory-swap", f"{SWAP_RATIO * self.memory_mb}m"]
+        if self.cpus:
+            args += ["--cpu-period", str(CPU_PERIOD), "--cpu-quota", str(self.cpus * CPU_PERIOD)]
         args += ["--stop-signal", "SIGRTMIN+3", "--stop-timeout", str(STOP_TIMEOUT)]
         for key, value in sorted(self.labels.items()):
             args += ["--label", f"{key}={value}"]
         return [*args, self.image]
+
+
+def limit_changes(spec: ContainerSpec, memory_mb: int | None, cpus: float | None
+                  ) -> tuple[bool, list[str]]:
+    """Compare an existing node's limits with what the stage now asks for: (update needed,
+    notes). A changed or new limit is applied to the running node (`docker update`); a limit the
+    stage no longer sets is left as it is and said (the engine cannot lift a memory limit)."""
+    update = bool((spec.memory_mb and spec.memory_mb != memory_mb) or (spec.cpus and spec.cpus != cpus))
+    notes = []
+    if memory_mb and not spec.memory_mb:
+        notes.append(f"memory limit {memory_mb} MB")
+    if cpus and not spec.cpus:
+        notes.append(f"CPU limit {cpus:g} cpus")
+    if notes:
+        notes = [f"container {spec.name} keeps its {' and '.join(notes)}, set when it was created, "
+                 "although the stage no longer sets it: the limit goes with the container "
+                 "(`hive build-infra -D` removes the stage, the next build-infra creates it without)"]
+    return update, notes
 
 
 def network_spec(plan: ProvisionPlan) -> NetworkSpec:
@@ -143,7 +183,8 @@ def container_spec(plan: ProvisionPlan, server: ServerPlan, image: str) -> Conta
                          network=plan.network_name, ip=server.ip,
                          aliases=tuple(dict.fromkeys((server.name, server.short_name))),
                          volume=volume_name(server), labels=labels, shared_volume=shared_volume_name(plan),
-                         hosts_file=str(hosts_file(plan, server)))
+                         hosts_file=str(hosts_file(plan, server)), memory_mb=server.memory_mb,
+                         cpus=server.cpus)
 
 
 def container_specs(plan: ProvisionPlan, image: str) -> list[ContainerSpec]:
