@@ -98,6 +98,14 @@ def test_build_deploy_initialize_serves_data_from_the_database(site):
     assert f"web_port={_web_port(site)}" in page
 
 
+def test_project_module_with_env_python_first_line_runs_unchanged(site):
+    """lib/e2e_origin.py starts with `#!/usr/bin/env python` (as modules written for the original
+    do): it ran in web's build container (role e2e-web) and in kvs's task (initialize role)."""
+    for service, path in (("web", "/opt/web/built-with.json"), ("kvs", "/tmp/initialized-with.json")):
+        ran = json.loads(site.ssh(site.repository, f"dexec -n {service} cat {path}").stdout)
+        assert ran["python"].startswith("/usr/bin/python3"), ran
+
+
 def test_dexec_dcp_and_dsh_reach_a_service_task_from_any_server(site):
     """The docker-client tools (reference §10), as the admin on a server that may not run the task."""
     host = site.repository                # not a swarm node: everything goes over TLS to 2376

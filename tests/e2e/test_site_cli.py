@@ -32,6 +32,19 @@ def _start_phase(site) -> str:
     return data["start_phase"][site.stage]
 
 
+def test_node_containers_carry_the_stage_sizes(site):
+    """memory_size / cpus / repository_memory_size of tests/e2e/project/inventory/hive.yml."""
+    mb = 2 ** 20
+    for host, memory in [(h, 3072 * mb) for h in site.hives] + [(site.repository, 4096 * mb)]:
+        limits = subprocess.run(["docker", "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}} "
+                                 "{{.HostConfig.CpuPeriod}}", host], capture_output=True, text=True, check=True).stdout.split()
+        assert int(limits[0]) == memory, (host, limits)
+        if host != site.repository:
+            assert int(limits[1]) == 2 * int(limits[2]), (host, limits)
+    check = site.run("check")
+    assert "note: docker provider does not apply disk_size (20 GB)" in check.stdout + check.stderr
+
+
 def test_hive_ssh_logs_into_the_named_server(site):
     for host in (site.hives[1], None):      # -t names a server; without it, the repository
         argv = [*HIVE, "-r", str(site.root_dir), "-W", str(site.temp_dir), "ssh"] + (["-t", host] if host else [])
