@@ -89,6 +89,8 @@ def main():
         module.warn(message)
     module.exit_json(changed=result.changed, provider=p["provider"], state=p["state"],
                      ssh_config=str(plan.ssh_config_path), provider_facts=result.facts,
+                     # build-infra's second play runs it on every server (hive_provider_facts)
+                     host_probe=provider.host_probe or "",
                      servers=[s.name for s in plan.servers],
                      msg="; ".join(result.messages) or f"{p['provider']}: stage {p['stage']} {p['state']}")
 

@@ -65,15 +65,31 @@ def apply(provider: Provider, plan: ProvisionPlan, state: str = "present") -> Ap
         if sizes:   # on every build-infra, once for the stage: never silently ignored
             result.messages.append(sizes)
         result.changed |= write_if_changed(plan.ssh_config_path, provider.ssh_config(plan))
-        result.facts = provider.facts(plan)
-        if write_if_changed(plan.context_dir / "provider_facts.yml", facts_text(result.facts)):
-            result.changed = True
-            warning = facts_warning(result.facts)
-            if warning:  # announced when the facts are first recorded (or change), not on every run
-                result.messages.append(f"{provider.name} provider: {warning}")
+        if provider.host_probe is None:   # else recorded later by record_host_facts
+            result.facts = provider.facts(plan)
+            changed, messages = record_facts(provider, plan.context_dir, result.facts)
+            result.changed |= changed
+            result.messages.extend(messages)
     result.messages.extend(provider.messages())
     return result
 
 
+def record_facts(provider: Provider, context_dir: Path, facts: dict) -> tuple[bool, list[str]]:
+    """Write <context_dir>/provider_facts.yml; (changed, what to announce)."""
+    if not write_if_changed(Path(context_dir) / "provider_facts.yml", facts_text(facts)):
+        return False, []
+    warning = facts_warning(facts)
+    # announced when the facts are first recorded (or change), not on every run
+    return True, [f"{provider.name} provider: {warning}"] if warning else []
+
+
+def record_host_facts(provider: Provider, context_dir: Path, probes: dict[str, str]) -> ApplyResult:
+    """provider_facts.yml of a provider with a `host_probe`, from its output on every server
+    (build-infra's second play, once the servers answer)."""
+    facts = provider.host_facts(probes)
+    changed, messages = record_facts(provider, context_dir, facts)
+    return ApplyResult(changed=changed, messages=messages, facts=facts)
+
+
 __all__ = ["Provider", "ProvisionPlan", "ServerPlan", "plan_from_hostvars", "get_provider", "apply",
-           "ApplyResult", "STATES"]
+           "ApplyResult", "STATES", "record_facts", "record_host_facts"]

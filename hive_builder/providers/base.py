@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 
 from hive_builder.providers import sizing
 from hive_builder.providers.plan import ProvisionPlan
@@ -20,6 +21,10 @@ class Provider(ABC):
     # sanity_check reads only the inventory and this machine (no engine, no cloud), so `hive check`
     # can run it too
     offline_sanity_check: bool = False
+    # providers whose platform facts come from the servers themselves: a shell command build-infra
+    # runs on every server once it answers, its output per server going to host_facts (None: the
+    # provider knows its facts without the servers, `facts`)
+    host_probe: str | None = None
 
     @abstractmethod
     def sanity_check(self, plan: ProvisionPlan) -> None:
@@ -47,6 +52,10 @@ class Provider(ABC):
     def facts(self, plan: ProvisionPlan) -> dict:
         """What later phases must know about this platform (provider_facts.yml)."""
         return {"ipvs": True, "drbd": "kernel"}
+
+    def host_facts(self, probes: Mapping[str, str]) -> dict:
+        """provider_facts.yml from `host_probe`'s output on each server (server name -> stdout)."""
+        raise NotImplementedError(f"{self.name} provider probes no server")
 
     def messages(self) -> list[str]:
         """Notes for the user collected while acting (printed once by the caller)."""

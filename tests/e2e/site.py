@@ -8,6 +8,7 @@ Two ways to build a stage:
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
@@ -172,6 +173,10 @@ class PreparedHosts:
     cidr: str
     root_password: str
     count: int = 2
+    # the hosts' own hostnames, in order (default: the container's short name, `host<i>`); a
+    # stage that runs setup-hosts needs the inventory's (`p-hive0`, ...): Docker bind-mounts
+    # /etc/hostname, so the base role could not rename the host as it does a real server
+    hostnames: tuple[str, ...] = ()
 
     def plan(self):
         from hive_builder.providers.plan import ProvisionPlan, ServerPlan
@@ -199,7 +204,10 @@ class PreparedHosts:
         setup = ("userdel -r admin 2>/dev/null; groupdel admin 2>/dev/null; rm -f /etc/sudoers.d/admin; "
                  f"echo 'root:{self.root_password}' | chpasswd; "
                  "printf 'PermitRootLogin yes\\nPasswordAuthentication yes\\n' > /etc/ssh/sshd_config.d/00-root.conf")
-        for spec in container_specs(plan, image):
+        specs = container_specs(plan, image)
+        if self.hostnames:
+            specs = [dataclasses.replace(spec, hostname=h) for spec, h in zip(specs, self.hostnames, strict=True)]
+        for spec in specs:
             if eng.container(spec.name) is None:
                 eng.create_volume(spec.volume, plan.labels)
                 eng.create_container(spec)
