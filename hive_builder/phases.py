@@ -126,8 +126,6 @@ ANSIBLE_SPECIAL_TAGS = ("all", "always", "never", "tagged", "untagged")
 # why, instead of letting ansible run nothing. A tag found in the playbook wins, so adding the
 # role (tagged with its name) makes its tag valid without touching this table.
 ROLES_NOT_BUILT = {
-    "zabbix": "Zabbix monitoring is not implemented yet: there is no zabbix role to run",
-    "zabbix-agent": "Zabbix monitoring is not implemented yet: there is no zabbix-agent role to run",
     "docker-compose": "no role installs docker-compose here: the registry runs from Debian's "
                       "docker-registry package and nothing else uses compose",
 }

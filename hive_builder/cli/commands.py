@@ -55,8 +55,11 @@ def cmd_ssh(ctx: Context) -> None:
     argv = ssh.ssh_argv(ctx.ssh_config, ssh.require_built(ctx.ssh_config, ctx.stage),
                         ssh_host=v.get("ssh_host"), foward_zabbix=bool(v.get("foward_zabbix")),
                         foward_zabbix_port=v.get("foward_zabbix_port"),
-                        port_forwarding=v.get("port_forwarding"), ssh=ssh.ssh_executable(),
-                        zabbix_built=ssh.zabbix_built(str(v["playbooks_dir"])))
+                        port_forwarding=v.get("port_forwarding"), ssh=ssh.ssh_executable())
+    if v.get("foward_zabbix"):
+        port = v.get("foward_zabbix_port") or ssh.ZABBIX_WEB_PORT
+        say(f"Zabbix web console: http://localhost:{port}/ (user Admin, password in "
+            f"{Path(ctx.ssh_config).parent / 'zabbix_admin_password'}) while this session lasts")
     ssh.exec_ssh(argv)
 
 

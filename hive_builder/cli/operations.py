@@ -16,7 +16,9 @@ LOG_DIR = "/var/log/services"
 ERROR_LOG = "/var/log/service-error.log"
 BACKUP_SCRIPT = "/usr/bin/hive-backup.sh"
 BACKUP_DIR = "~/backup"
-REGISTRY_TARGET = "hive-registry"   # hive-backup.sh's own target: the private registry's data
+REGISTRY_TARGET = "hive-registry"   # hive-backup.sh's own targets: the private registry's data
+ZABBIX_TARGET = "hive-zabbix"       # and the Zabbix database
+OWN_TARGETS = (REGISTRY_TARGET, ZABBIX_TARGET)
 DEFAULT_LINES = 50
 # ssh's own exit status for "could not connect"; a remote shell's for "command not found"
 SSH_FAILED = 255
@@ -91,14 +93,15 @@ def _tail(path: str, lines: int, follow: bool) -> str:
 
 def backup_targets(services: dict[str, ServiceInfo], stage: str, names: list[str], *,
                    restore: bool) -> list[str]:
-    """The `-l` list, checked: services of the stage that have backup_scripts (or hive-registry)."""
+    """The `-l` list, checked: services of the stage that have backup_scripts (or hive-registry,
+    hive-zabbix)."""
     if restore and not names:
         raise HiveError("hive restore replaces live data: name what to restore with "
                         "-l SERVICE[,SERVICE...]",
                         hint=f"services with backup_scripts: {_with_backups(services)}")
     targets = []
     for name in names:
-        if name == REGISTRY_TARGET:
+        if name in OWN_TARGETS:
             targets.append(name)
             continue
         info = _known(services, name, stage)

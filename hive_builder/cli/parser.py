@@ -34,8 +34,9 @@ EPILOGS = {
             "  hive logs web -f -n 0    follow new lines\n"
             "  hive logs --errors       every monitored error (monitor_error)\n"
             "  hive logs db --errors    the monitored errors of db",
-    "backup": "examples:\n  hive backup              every service with backup_scripts, and the registry\n"
-              "  hive backup -l db,web    only these (hive-registry names the registry)",
+    "backup": "examples:\n  hive backup              every service with backup_scripts, the registry and Zabbix\n"
+              "  hive backup -l db,web    only these (hive-registry names the registry, hive-zabbix\n"
+              "                           the Zabbix database)",
     "restore": "examples:\n  hive restore -l db       db from ~/backup/backup-<name>-latest.* on the "
                "repository server",
 }

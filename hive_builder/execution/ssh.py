@@ -33,37 +33,26 @@ def ssh_config_hosts(path: str | os.PathLike) -> list[str]:
     return hosts
 
 
-def zabbix_built(playbooks_dir: str | os.PathLike) -> bool:
-    """Whether setup-hosts builds the Zabbix web console (a `zabbix` role in the playbooks).
-    Zabbix monitoring is not implemented yet: until that role exists, `-z`/`-Z` are refused
-    instead of forwarding to a port nothing listens on."""
-    return (Path(playbooks_dir) / "roles" / "zabbix").is_dir()
-
-
 def ssh_argv(config: str | os.PathLike, hosts: list[str], *, ssh_host: str | None = None,
              foward_zabbix: bool = False, foward_zabbix_port: int | None = None,
-             port_forwarding: str | None = None, ssh: str = "/usr/bin/ssh",
-             zabbix_built: bool = False) -> list[str]:
+             port_forwarding: str | None = None, ssh: str = "/usr/bin/ssh") -> list[str]:
     """Command line of `hive ssh`; the default target is the last host (the repository server).
 
-    `-z` forwards a local port to the Zabbix web console, which runs on the repository server:
-    the forward names that server (resolved on the target through /etc/hosts), so it works from
-    any target (the original forwarded to the target itself, useful only on the repository)."""
+    `-z` forwards a local port to the Zabbix web console, which listens on the repository
+    server's loopback only (role zabbix): the session must therefore be on that server."""
     target = ssh_host or hosts[-1]
     if target not in hosts:
         raise HiveError(f"host {target} is not found in {config}",
                         hint=f"known hosts: {', '.join(hosts)}")
-    port_given = foward_zabbix_port not in (None, ZABBIX_WEB_PORT)
-    if (foward_zabbix or port_given) and not zabbix_built:
-        option = "-z (foward_zabbix)" if foward_zabbix else f"-Z {foward_zabbix_port} (foward_zabbix_port)"
-        raise HiveError(f"{option}: the Zabbix web console is not built on {hosts[-1]}: Zabbix "
-                        "monitoring is not implemented in this version, there is nothing to forward",
-                        hint="leave out -z/-Z (`hive set foward_zabbix no` / `hive set "
-                             "foward_zabbix_port 10052` if saved); -L forwards any other port")
     argv = [ssh, "-F", str(config)]
     if foward_zabbix:
+        if target != hosts[-1]:
+            raise HiveError(f"-z (foward_zabbix): the Zabbix web console listens on the loopback of "
+                            f"the repository server {hosts[-1]} only, not on {target}",
+                            hint=f"leave out -t (the default target is {hosts[-1]}), or use "
+                                 f"-L to forward a port of {target}")
         port = foward_zabbix_port or ZABBIX_WEB_PORT
-        argv += ["-L", f"localhost:{port}:{hosts[-1]}:{ZABBIX_WEB_PORT}"]
+        argv += ["-L", f"localhost:{port}:127.0.0.1:{ZABBIX_WEB_PORT}"]
     if port_forwarding:
         argv += ["-L", port_forwarding]
     argv.append(target)

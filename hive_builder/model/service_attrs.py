@@ -596,7 +596,7 @@ def _backup_scripts(w: Where, v: Any, attr: str) -> None:
         elif _backup_file_part(bw, name, "name"):
             if name.startswith(RESERVED_BACKUP_PREFIX):
                 bw.error(f"names starting with {RESERVED_BACKUP_PREFIX} are reserved for "
-                         "hive-builder's own backups (hive-registry)", "name")
+                         "hive-builder's own backups (hive-registry, hive-zabbix)", "name")
             if name in names:
                 bw.error(f"backup script name {name!r} is used twice in this service", "name")
             names.add(name)

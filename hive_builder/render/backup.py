@@ -29,6 +29,7 @@ from hive_builder.render.registry_config import DATA_DIR
 DEFAULT_EXT = "tar.gz"
 REGISTRY_TARGET = "hive-registry"
 REGISTRY_CLEANUP_DAYS = 3
+ZABBIX_TARGET = "hive-zabbix"
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")   # also a bash function name part
 
 # Helpers shared by every fragment. Log lines go to stdout (INFO) or stderr (WARNING, ERROR);
@@ -127,27 +128,47 @@ def registry_fragment(data_dir: str = DATA_DIR, cleanup_days: int = REGISTRY_CLE
     directory and starts it again even when unpacking failed, so a failed restore does not leave
     the site without its registry. The admin runs these with passwordless sudo.
     """
-    days = _days(cleanup_days)
     d = quote(data_dir)
-    name = quote(REGISTRY_TARGET)
     # only tar runs as root: the admin writes and reads the archives in its own backup directory
-    backup = [f"_hb_start {name} tar.gz",
-              f'sudo -n tar czf - -C {d} . >"$file.part"',
-              f'_hb_keep {name} tar.gz "$file" $? || rc=1',
-              f"_hb_cleanup {name} tar.gz {days} || rc=1"]
-    restore = [f"latest=backup-{REGISTRY_TARGET}-latest.tar.gz",
+    return _own_fragment(
+        "the private registry", REGISTRY_TARGET, "tar.gz", f"sudo -n tar czf - -C {d} .", cleanup_days,
+        "docker-registry", [f"sudo -n find {d} -mindepth 1 -maxdepth 1 -exec rm -rf {{}} + &&",
+                            f'  sudo -n tar xzf - -C {d} <"$latest" &&',
+                            f"  sudo -n chown -R docker-registry:docker-registry {d}"])
+
+
+def zabbix_fragment(database: str = "zabbix", cleanup_days: int = REGISTRY_CLEANUP_DAYS) -> str:
+    """The text of /var/lib/hive-backup.d/hive-zabbix: the Zabbix database (role zabbix).
+
+    pg_dump takes a consistent snapshot while the server runs; the restore stops the server,
+    replaces the database's objects (--clean) and starts it again even when pg_restore failed."""
+    db = quote(database)
+    return _own_fragment(
+        "the Zabbix database", ZABBIX_TARGET, "dump", f"sudo -n -u postgres pg_dump -Fc {db}", cleanup_days,
+        "zabbix-server", [f'sudo -n -u postgres pg_restore --clean --if-exists -d {db} <"$latest"'])
+
+
+def _own_fragment(what: str, target: str, ext: str, produce: str, cleanup_days: int, unit: str,
+                  replace: list[str]) -> str:
+    """A target of hive-builder's own: `produce` writes the backup on stdout; the restore runs
+    `replace` (reading "$latest") with `unit` stopped, and starts `unit` again whatever happened."""
+    days = _days(cleanup_days)
+    name = quote(target)
+    backup = [f"_hb_start {name} {ext}",
+              f'{produce} >"$file.part"',
+              f'_hb_keep {name} {ext} "$file" $? || rc=1',
+              f"_hb_cleanup {name} {ext} {days} || rc=1"]
+    restore = [f"latest=backup-{target}-latest.{ext}",
                f'if _hb_restoring {name} "$latest"; then',
                "  status=1",
-               "  if sudo -n systemctl stop docker-registry; then",
-               f"    sudo -n find {d} -mindepth 1 -maxdepth 1 -exec rm -rf {{}} + &&",
-               f'      sudo -n tar xzf - -C {d} <"$latest" &&',
-               f"      sudo -n chown -R docker-registry:docker-registry {d}",
+               f"  if sudo -n systemctl stop {unit}; then",
+               *(f"    {line}" for line in replace),
                "    status=$?",
                "  fi",
-               "  sudo -n systemctl start docker-registry || status=1",
+               f"  sudo -n systemctl start {unit} || status=1",
                f"  _hb_restored {name} $status || rc=1",
                "fi"]
-    return _document("the private registry", REGISTRY_TARGET, backup, restore, "latest status")
+    return _document(what, target, backup, restore, "latest status")
 
 
 def _backup_steps(svc: str, item: dict) -> list[str]:

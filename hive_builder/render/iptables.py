@@ -30,7 +30,7 @@ class FirewallInput:
     internal_net: dict | None = None          # {if, addr, cidr} when hive_internal_net_if is set
     syslog_port: int = 10514
     registry_port: int = 5000
-    zabbix_server_ip: str | None = None
+    repository_ips: tuple[str, ...] = ()      # the Zabbix server's addresses (the repository server)
     gwbridge_range: str | None = None
     extra_rule_sets: tuple[RuleSet, ...] = field(default_factory=tuple)
 
@@ -55,9 +55,13 @@ def rule_sets(fw: FirewallInput) -> list[RuleSet]:
     ]
     if fw.has_mirrored_disk:
         sets.append(RuleSet("drbd", "tcp", ("7000:7999",), peers))
-    zabbix_sources = peers + ((fw.zabbix_server_ip,) if fw.zabbix_server_ip else ())
+    # the agent answers the Zabbix server only (it runs on the repository server); without a
+    # known repository (or on an internal network, whose range is the peers) the stage's servers
+    zabbix_sources = tuple(fw.repository_ips) if fw.repository_ips and not fw.internal_net else peers
     sets.append(RuleSet("zabbix_tcp", "tcp", ("10050",), zabbix_sources))
     if fw.is_repository:
+        # agents' active checks (log items) report to the server's trapper port
+        sets.append(RuleSet("zabbix_server", "tcp", ("10051",), peers))
         sets.append(RuleSet("registry", "tcp", (str(fw.registry_port),), peers))
         syslog_sources = peers + ((fw.gwbridge_range,) if fw.gwbridge_range else ())
         sets.append(RuleSet("syslog", "udp", (str(fw.syslog_port),), syslog_sources))

@@ -66,6 +66,7 @@ def test_backup_targets():
     assert ops.backup_targets(SERVICES, "private", [], restore=False) == []
     assert ops.backup_targets(SERVICES, "private", ["db", "hive-registry", "db"], restore=False) == \
         ["db", "hive-registry"]
+    assert ops.backup_targets(SERVICES, "private", ["hive-zabbix"], restore=True) == ["hive-zabbix"]
     with pytest.raises(HiveError, match="service web has no backup_scripts") as e:
         ops.backup_targets(SERVICES, "private", ["web"], restore=False)
     assert "services with backup_scripts: db" in e.value.hint

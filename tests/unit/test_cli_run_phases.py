@@ -110,11 +110,11 @@ def test_persisted_tags_apply_to_setup_hosts_only(project):
 def test_unknown_or_not_built_tag_is_refused_before_ansible_runs(project, capsys):
     root, temp, rec, hive = project
     assert hive("setup-hosts", "-T", "base,dockr") == 1
-    assert hive("setup-hosts", "-T", "zabbix,rsyslogd") == 1
+    assert hive("setup-hosts", "-T", "docker-compose,rsyslogd") == 1
     assert rec.calls == []
     err = capsys.readouterr().err
     assert "unknown tag dockr" in err and "valid tags: " in err and "iptables" in err
-    assert "zabbix: Zabbix monitoring is not implemented yet" in err
+    assert "docker-compose: no role installs docker-compose here" in err
     assert "run the others alone (-T rsyslogd)" in err
 
 
@@ -123,6 +123,10 @@ def test_manual_role_names_reach_ansible(project):
     assert hive("setup-hosts", "-T", "iptables, pip-venv") == 0
     argv = rec.calls[0]["argv"]
     assert argv[argv.index("--tags") + 1] == "iptables,pip-venv"
+    # the manual's migration command (10.4) now that Zabbix is built
+    assert hive("setup-hosts", "-T", "zabbix,zabbix-agent,backup-tools,rsyslogd") == 0
+    argv = rec.calls[1]["argv"]
+    assert argv[argv.index("--tags") + 1] == "zabbix,zabbix-agent,backup-tools,rsyslogd"
 
 
 def test_limit_on_build_infra_is_said_to_be_ignored(project, capsys):

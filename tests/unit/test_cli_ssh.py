@@ -28,48 +28,22 @@ def test_default_target_is_last_host():
 
 def test_forwards():
     hosts = ["p-hive0.pdns"]
-    assert ssh.ssh_argv("cfg", hosts, foward_zabbix=True, zabbix_built=True) == [
-        "/usr/bin/ssh", "-F", "cfg", "-L", "localhost:10052:p-hive0.pdns:10052", "p-hive0.pdns"]
-    assert ssh.ssh_argv("cfg", hosts, foward_zabbix=True, foward_zabbix_port=18080,
-                        zabbix_built=True)[4] == "localhost:18080:p-hive0.pdns:10052"
+    assert ssh.ssh_argv("cfg", hosts, foward_zabbix=True) == [
+        "/usr/bin/ssh", "-F", "cfg", "-L", "localhost:10052:127.0.0.1:10052", "p-hive0.pdns"]
+    assert ssh.ssh_argv("cfg", hosts, foward_zabbix=True, foward_zabbix_port=18080)[4] == \
+        "localhost:18080:127.0.0.1:10052"
     assert ssh.ssh_argv("cfg", hosts, port_forwarding="8080:localhost:80") == [
         "/usr/bin/ssh", "-F", "cfg", "-L", "8080:localhost:80", "p-hive0.pdns"]
     # a port alone does not turn the zabbix forward on
-    assert "-L" not in ssh.ssh_argv("cfg", hosts, foward_zabbix_port=18080, zabbix_built=True)
+    assert "-L" not in ssh.ssh_argv("cfg", hosts, foward_zabbix_port=18080)
 
 
-def test_zabbix_forward_goes_to_the_repository_server_whatever_the_target():
-    argv = ssh.ssh_argv("cfg", ["p-hive0.x", "p-hive1.x"], ssh_host="p-hive0.x", foward_zabbix=True,
-                        zabbix_built=True)
-    assert argv == ["/usr/bin/ssh", "-F", "cfg", "-L", "localhost:10052:p-hive1.x:10052", "p-hive0.x"]
-
-
-@pytest.mark.parametrize("options, shown", [
-    ({"foward_zabbix": True}, "-z (foward_zabbix)"),
-    ({"foward_zabbix": True, "foward_zabbix_port": 18080}, "-z (foward_zabbix)"),
-    ({"foward_zabbix_port": 18080}, "-Z 18080 (foward_zabbix_port)"),
-])
-def test_zabbix_forward_is_refused_while_zabbix_is_not_built(options, shown):
+def test_zabbix_forward_needs_the_repository_server_as_target():
+    # the console listens on the repository's loopback: a forward from a hive would reach nothing
     with pytest.raises(HiveError) as info:
-        ssh.ssh_argv("cfg", ["p-hive0.x", "p-hive1.x"], **options)
-    assert info.value.message == (f"{shown}: the Zabbix web console is not built on p-hive1.x: "
-                                  "Zabbix monitoring is not implemented in this version, there is "
-                                  "nothing to forward")
-    assert "hive set foward_zabbix no" in info.value.hint
-    # the default port alone is no request
-    assert ssh.ssh_argv("cfg", ["a"], foward_zabbix_port=10052) == ["/usr/bin/ssh", "-F", "cfg", "a"]
-
-
-def test_zabbix_is_built_once_a_zabbix_role_exists(tmp_path):
-    from pathlib import Path
-
-    import hive_builder
-    assert not ssh.zabbix_built(tmp_path)
-    (tmp_path / "roles" / "zabbix").mkdir(parents=True)
-    assert ssh.zabbix_built(tmp_path)
-    # the package has no zabbix role yet: this flips (and -z works) the day setup-hosts builds it
-    packaged = Path(hive_builder.__file__).parent / "playbooks"
-    assert ssh.zabbix_built(packaged) == (packaged / "roles" / "zabbix").is_dir() is False
+        ssh.ssh_argv("cfg", ["p-hive0.x", "p-hive1.x"], ssh_host="p-hive0.x", foward_zabbix=True)
+    assert "repository server p-hive1.x only, not on p-hive0.x" in info.value.message
+    assert ssh.ssh_argv("cfg", ["p-hive0.x", "p-hive1.x"], ssh_host="p-hive1.x", foward_zabbix=True)[-1] == "p-hive1.x"
 
 
 def test_unknown_target():
@@ -96,29 +70,19 @@ def project(tmp_path, monkeypatch):
     return tmp_path, executed
 
 
-def test_hive_ssh_through_cli(project, tmp_path):
+def test_hive_ssh_through_cli(project, capsys):
     root, executed = project
     cfg = str(root / ".hive" / "private" / "ssh_config")
-    playbooks = tmp_path / "playbooks"
-    (playbooks / "roles" / "zabbix").mkdir(parents=True)   # as when Zabbix is built
     assert main(["-r", str(root), "ssh"]) == 0
-    assert main(["-r", str(root), "-P", str(playbooks), "ssh", "-z", "-Z", "18080",
-                 "-L", "8080:localhost:80"]) == 0
+    assert main(["-r", str(root), "ssh", "-z", "-Z", "18080", "-L", "8080:localhost:80"]) == 0
     assert executed == [
         ["/usr/bin/ssh", "-F", cfg, "p-hive0.pdns"],
-        ["/usr/bin/ssh", "-F", cfg, "-L", "localhost:18080:p-hive0.pdns:10052",
+        ["/usr/bin/ssh", "-F", cfg, "-L", "localhost:18080:127.0.0.1:10052",
          "-L", "8080:localhost:80", "p-hive0.pdns"]]
-
-
-def test_hive_ssh_zabbix_forward_refused_through_cli(project, capsys):
-    root, executed = project
-    assert main(["-r", str(root), "ssh", "-z"]) == 1
-    assert main(["-r", str(root), "set", "foward_zabbix", "yes"]) == 0
-    assert main(["-r", str(root), "ssh"]) == 1
+    # where the console is and where its password is kept, never the password itself
     err = capsys.readouterr().err
-    assert err.count("HIVE ERROR: -z (foward_zabbix): the Zabbix web console is not built on "
-                     "p-hive0.pdns") == 2
-    assert executed == []
+    assert "Zabbix web console: http://localhost:18080/ (user Admin, password in " in err
+    assert str(root / ".hive" / "private" / "zabbix_admin_password") in err
 
 
 def test_hive_ssh_errors(project, capsys):

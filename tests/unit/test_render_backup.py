@@ -54,6 +54,18 @@ def test_registry_fragment_is_valid_bash(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_zabbix_fragment_dumps_the_database_and_restores_with_the_server_stopped(tmp_path):
+    text = backup.zabbix_fragment("zabbix", 4)
+    assert bash_n(text, tmp_path).returncode == 0
+    assert 'sudo -n -u postgres pg_dump -Fc zabbix >"$file.part"' in text
+    assert "_hb_cleanup hive-zabbix dump 4" in text
+    restore = text[text.index("restore_hive-zabbix"):] if "restore_hive-zabbix" in text else text
+    order = [restore.index(x) for x in ("systemctl stop zabbix-server", "pg_restore --clean --if-exists -d zabbix",
+                                        "systemctl start zabbix-server || status=1")]
+    assert order == sorted(order)
+    assert filters.hive_zabbix_backup_fragment("4") == text
+
+
 @pytest.mark.parametrize("service", ["", "web_1", "a b", "-x", "web;rm"])
 def test_service_names_that_are_no_function_names_are_refused(service):
     with pytest.raises(ValueError, match="is not a service name"):

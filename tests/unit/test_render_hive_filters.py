@@ -3,9 +3,11 @@
 from hive_builder.plugins.filter import hive_filters as f
 
 
-def test_rules_v4_uses_internal_cidr_for_zabbix_and_syslog_sources():
-    text = f.hive_rules_v4(["10.0.0.4"], is_repository=True, internal_cidr="172.31.252.0/22")
-    assert "-s 172.31.255.130/32 -p tcp -m tcp --dport 10050" in text
+def test_rules_v4_agent_port_from_the_repository_and_syslog_from_the_gwbridge_range():
+    text = f.hive_rules_v4(["10.0.0.4", "10.0.0.5"], is_repository=True, internal_cidr="172.31.252.0/22",
+                           repository_ips=["10.0.0.5"])
+    assert [x for x in text.splitlines() if "--dport 10050" in x] == [
+        "-A HIVE-SERVICE -s 10.0.0.5/32 -p tcp -m tcp --dport 10050 -j ACCEPT"]
     assert "-s 172.31.254.0/25 -p udp -m udp --dport 10514" in text
 
 

@@ -11,6 +11,12 @@ def test_every_server_gets_swarm_and_zabbix_rule_sets():
     assert names(FirewallInput(stage_ips=IPS)) == ["docker_api_swarm", "docker_swarm_udp", "zabbix_tcp"]
 
 
+def test_zabbix_server_port_only_on_the_repository():
+    assert "zabbix_server" not in names(FirewallInput(stage_ips=IPS, repository_ips=("10.0.0.6",)))
+    sets = {rs.name: rs for rs in rule_sets(FirewallInput(stage_ips=IPS, is_repository=True))}
+    assert sets["zabbix_server"].ports == ("10051",) and sets["zabbix_server"].sources == IPS
+
+
 def test_repository_adds_registry_and_syslog():
     fw = FirewallInput(stage_ips=IPS, is_repository=True, syslog_port=10514, registry_port=5000)
     sets = {rs.name: rs for rs in rule_sets(fw)}
@@ -25,7 +31,7 @@ def test_mirrored_disk_opens_drbd_range():
 
 def test_rules_file_layout():
     text = render_rules_v4(FirewallInput(stage_ips=IPS, is_repository=True,
-                                         zabbix_server_ip="172.19.0.2", gwbridge_range="172.20.0.0/16"))
+                                         repository_ips=("10.0.0.6",), gwbridge_range="172.20.0.0/16"))
     lines = text.splitlines()
     assert lines[1] == "*filter" and lines[-1] == "COMMIT"
     # only INPUT and the hive chain are replaced: Docker's chains must survive --noflush
@@ -42,7 +48,11 @@ def test_rules_file_layout():
         assert f"-A HIVE-SERVICE -s {ip}/32 -p tcp -m multiport --dports 2376,2377,7946 -j ACCEPT" in lines
         assert f"-A HIVE-SERVICE -s {ip}/32 -p udp -m multiport --dports 7946,4789 -j ACCEPT" in lines
         assert f"-A HIVE-SERVICE -s {ip}/32 -p udp -m udp --dport 10514 -j ACCEPT" in lines
-    assert "-A HIVE-SERVICE -s 172.19.0.2/32 -p tcp -m tcp --dport 10050 -j ACCEPT" in lines
+    # the agent answers the repository (the Zabbix server) only; the server takes active checks
+    assert [x for x in lines if "--dport 10050" in x] == [
+        "-A HIVE-SERVICE -s 10.0.0.6/32 -p tcp -m tcp --dport 10050 -j ACCEPT"]
+    for ip in IPS:
+        assert f"-A HIVE-SERVICE -s {ip}/32 -p tcp -m tcp --dport 10051 -j ACCEPT" in lines
     assert "-A HIVE-SERVICE -s 172.20.0.0/16 -p udp -m udp --dport 10514 -j ACCEPT" in lines
 
 

@@ -23,6 +23,12 @@ def hive_registry_backup_fragment(cleanup_days=backup.REGISTRY_CLEANUP_DAYS, dat
     return backup.registry_fragment(data_dir or backup.DATA_DIR, _days(cleanup_days))
 
 
+def hive_zabbix_backup_fragment(cleanup_days=backup.REGISTRY_CLEANUP_DAYS, database="zabbix"):
+    """`hive_zabbix_backup_cleanup_days_before | hive_zabbix_backup_fragment`: text of
+    /var/lib/hive-backup.d/hive-zabbix."""
+    return backup.zabbix_fragment(database, _days(cleanup_days))
+
+
 def _days(value) -> int:
     # inventory knobs arrive as strings when set with -e or in INI files
     if isinstance(value, str) and value.strip().isdigit():
@@ -33,4 +39,4 @@ def _days(value) -> int:
 class FilterModule:
     def filters(self):
         return guarded_filters(
-            hive_backup_fragment, hive_registry_backup_fragment)
+            hive_backup_fragment, hive_registry_backup_fragment, hive_zabbix_backup_fragment)

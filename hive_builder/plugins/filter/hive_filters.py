@@ -34,14 +34,14 @@ def hive_hosts_block(names, ips):
 
 def hive_rules_v4(stage_ips, is_repository=False, has_mirrored_disk=False, ssh_port=22,
                   ssh_sources=None, internal_net=None, syslog_port=10514, registry_port=5000,
-                  internal_cidr=None):
+                  internal_cidr=None, repository_ips=None):
     nets = hive_internal_cidr(internal_cidr)
     fw = iptables.FirewallInput(
         stage_ips=tuple(stage_ips), is_repository=bool(is_repository),
         has_mirrored_disk=bool(has_mirrored_disk), ssh_port=int(ssh_port),
         ssh_sources=iptables.normalize_sources(ssh_sources),
         internal_net=internal_net or None, syslog_port=int(syslog_port),
-        registry_port=int(registry_port), zabbix_server_ip=nets["zabbix_ips"][0],
+        registry_port=int(registry_port), repository_ips=tuple(repository_ips or ()),
         gwbridge_range=nets["gwbridge_range"])
     return iptables.render_rules_v4(fw)
 
