@@ -139,6 +139,19 @@ def agent_interface(ip: str) -> dict:
     return {"type": 1, "main": 1, "useip": 1, "ip": ip, "dns": "", "port": "10050"}
 
 
+def fix_interface(api: Api, current: dict, ip: str) -> bool:
+    """The host's agent interface polls `ip` (created or corrected); whether it had to change."""
+    agents = [i for i in current.get("interfaces", []) if str(i.get("type")) == "1"]
+    if not agents:
+        api.call("hostinterface.create", {"hostid": current["hostid"], **agent_interface(ip)})
+        return True
+    if any(i["ip"] == ip for i in agents):
+        return False
+    main = next((i for i in agents if str(i.get("main")) == "1"), agents[0])
+    api.call("hostinterface.update", {"interfaceid": main["interfaceid"], "ip": ip, "useip": 1})
+    return True
+
+
 def ensure_hosts(api: Api, hosts: list[dict], group_ids: dict) -> list[str]:
     """Registers each server; returns the names created or corrected."""
     names = sorted({t for h in hosts for t in h["templates"]})
@@ -165,16 +178,8 @@ def ensure_hosts(api: Api, hosts: list[dict], group_ids: dict) -> list[str]:
         update = host_update(current, want, group_ids, template_ids)
         if update:
             api.call("host.update", {"hostid": current["hostid"], **update})
-        agents = [i for i in current.get("interfaces", []) if str(i.get("type")) == "1"]
-        if not agents:
-            api.call("hostinterface.create", {"hostid": current["hostid"], **agent_interface(want["ip"])})
-        elif not any(i["ip"] == want["ip"] for i in agents):
-            main = next((i for i in agents if str(i.get("main")) == "1"), agents[0])
-            api.call("hostinterface.update", {"interfaceid": main["interfaceid"], "ip": want["ip"], "useip": 1})
-        else:
-            if not update:
-                continue
-        touched.append(want["name"])
+        if fix_interface(api, current, want["ip"]) or update:
+            touched.append(want["name"])
     return touched
 
 

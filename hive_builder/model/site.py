@@ -12,6 +12,7 @@ from hive_builder.model.backups import check_backup_names
 from hive_builder.model.checks import STAGES, did_you_mean
 from hive_builder.model.files import read_inventory_dir
 from hive_builder.model.hivedef import HiveDef, parse_hive
+from hive_builder.model.knobs import check_group_vars
 from hive_builder.model.ports import Port
 from hive_builder.model.problems import Problems, Where
 from hive_builder.model.services import (DEFAULT_NETWORK, Network, Service, ServicesFile,
@@ -93,6 +94,7 @@ def load_site(inventory_dir: Path, stage: str, store: AllocationStore) -> Site:
     volumes = _collect_volumes(services, problems)
     _cross_check(stages, services, networks, problems)
     check_backup_names(services, problems)
+    check_group_vars(Path(inventory_dir), problems)
     problems.raise_if_any()
     assert hive is not None and hive_source is not None
     ports, devices = _allocate(stage, services, store, problems)

@@ -28,7 +28,7 @@ PLAY = """\
 INVENTORY = """\
 [repository]
 p-hive0.t ansible_connection=local ansible_python_interpreter={python} hive_safe_admin=root \
-hive_home_dir=/home/admin
+hive_home_dir=/home/admin hive_zabbix_backup_cleanup_days_before=5
 """
 SYSTEMCTL = """#!/bin/sh
 for arg in "$@"; do
@@ -86,6 +86,10 @@ def test_script_and_registry_fragment(run):
     fragment = files["/var/lib/hive-backup.d/hive-registry"]
     assert fragment["content"] == backup.registry_fragment("/var/lib/docker-registry", 3)
     assert fragment["mode"] == "0755"
+    # the user's knob (set for the host here) reaches the Zabbix database's fragment
+    zabbix = files["/var/lib/hive-backup.d/hive-zabbix"]
+    assert zabbix["content"] == backup.zabbix_fragment("zabbix", 5)
+    assert "_hb_cleanup hive-zabbix dump 5" in zabbix["content"]
 
 
 def test_units(run):

@@ -91,3 +91,23 @@ def test_an_unknown_password_is_an_api_error(fake):
     FakeZabbix.password = "changed-by-someone"
     with pytest.raises(m.ApiError, match="accepts neither the stage's password .* write the new one"):
         m.ensure_password(fake, "s3cret")
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def call(self, method, params):
+        self.calls.append((method, params))
+
+
+@pytest.mark.parametrize("interfaces, expected", [
+    ([{"type": "1", "main": "1", "ip": "10.0.0.4", "interfaceid": "7"}], []),
+    ([{"type": "1", "main": "1", "ip": "10.0.0.9", "interfaceid": "7"}],
+     [("hostinterface.update", {"interfaceid": "7", "ip": "10.0.0.4", "useip": 1})]),
+    ([], [("hostinterface.create", {"hostid": "5", **m.agent_interface("10.0.0.4")})]),
+])
+def test_agent_interface_created_or_corrected_only_when_needed(interfaces, expected):
+    api = Recorder()
+    assert m.fix_interface(api, {"hostid": "5", "interfaces": interfaces}, "10.0.0.4") == bool(expected)
+    assert api.calls == expected
