@@ -11,12 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.site import docker_available
+from tests.e2e.site import docker_available, sweep_aborted_sessions
 
 PROJECT = Path(__file__).parent / "project"
 HIVE = [str(Path(sys.executable).parent / "hive")]
@@ -83,12 +84,29 @@ class Site:
         return proc
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Site:
-    keep = os.environ.get("HIVE_E2E_KEEP")
+def _kept_base() -> Path | None:
     # A kept site must outlive pytest's pruning of old temporary directories (it keeps 3): it
     # lives in a fixed place and is picked up again by the next session (project files refreshed).
-    base = Path(os.environ.get("HIVE_E2E_DIR", "/var/tmp/hive-e2e")) if keep else tmp_path_factory.mktemp("site")
+    if not os.environ.get("HIVE_E2E_KEEP"):
+        return None
+    return Path(os.environ.get("HIVE_E2E_DIR", "/var/tmp/hive-e2e"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_leftovers_of_aborted_sessions():
+    """A session killed before its teardown leaves its sites on the engine; the next one starts clean."""
+    if docker_available():
+        kept = _kept_base()
+        removed = sweep_aborted_sessions(kept / "project" if kept else None)
+        if removed:
+            warnings.warn(f"removed leftovers of an aborted e2e session: {', '.join(removed)}")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Site:
+    kept = _kept_base()
+    keep = kept is not None
+    base = kept or tmp_path_factory.mktemp("site")
     root = base / "project"
     # a developer's leftover project/.hive (port maps of an old run) must not leak into the site
     shutil.copytree(PROJECT, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".hive"))

@@ -47,6 +47,32 @@ def labelled(kind: str, site: str) -> list[str]:
     return sorted(line for line in out.splitlines() if line.strip())
 
 
+# Every hive name the e2e suite builds sites under; nothing else on the engine may carry them.
+E2E_SITES = ("e2e", "e2eprov", "e2eprepared", "e2eprepfull")
+
+
+def sweep_aborted_sessions(keep_root: Path | None = None) -> list[str]:
+    """Remove what an interrupted earlier test session left on the engine (killed runs never reach
+    their teardown, and the provider rightly refuses to take over another project's objects).
+    Only objects labelled with an e2e site are touched, except those of the kept site `keep_root`."""
+    removed = []
+    commands = {"container": (["ps", "-a"], "{{.Names}}", ["rm", "-f"]),
+                "network": (["network", "ls"], "{{.Name}}", ["network", "rm"]),
+                "volume": (["volume", "ls"], "{{.Name}}", ["volume", "rm", "-f"])}
+    for kind, (listing, field_, removal) in commands.items():    # containers first: they hold the rest
+        for site in E2E_SITES:
+            out = subprocess.run(["docker", *listing, "--filter", f"label=hive-builder.site={site}", "--format",
+                                  field_ + '\t{{.Label "hive-builder.root_dir"}}'],
+                                 capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                name, _, root = line.partition("\t")
+                if not name or (keep_root is not None and root == str(keep_root)):
+                    continue
+                subprocess.run(["docker", *removal, name], capture_output=True, check=True)
+                removed.append(f"{kind} {name}")
+    return removed
+
+
 def inventory(name: str, stage: str, cidr: str, count: int, provider: str, root_dir: Path,
               context_dir: Path, root_password: str | None = None,
               ips: list[str] | None = None) -> dict:

@@ -17,7 +17,6 @@ NAME = "e2eprov"
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory):
     s = AnsibleSite(tmp_path_factory.mktemp("provider-docker"), name=NAME, cidr="10.233.31.0/24").write()
-    s.destroy(check=False)          # leftovers of an interrupted earlier run
     s.first = s.build_infra()
     yield s
     s.destroy(check=False)

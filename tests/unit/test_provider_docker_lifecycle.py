@@ -5,7 +5,7 @@ import pytest
 from hive_builder.errors import HiveError
 from hive_builder.providers.docker.engine import ContainerState, overlapping
 from hive_builder.providers.docker.kernel import KernelProbe
-from hive_builder.providers.docker.provider import DockerProvider
+from hive_builder.providers.docker.provider import DockerProvider, owner_hint
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
 
@@ -217,3 +217,20 @@ def test_wait_ssh_accepts_the_moved_port_or_22(monkeypatch, engine, tmp_path):
                       context_dir=tmp_path, root_dir=tmp_path)
     DockerProvider(engine=engine, wait_seconds=0)._wait_ssh(p)
     assert tried == [("10.233.10.4", 2222), ("10.233.10.5", 2222), ("10.233.10.5", 22)]
+
+
+def test_owner_hint_points_to_the_owning_project_while_it_exists(tmp_path):
+    (tmp_path / "inventory").mkdir()
+    hint = owner_hint("network", "hive-demo-private", str(tmp_path), "private")
+    assert f"hive -r {tmp_path} -s private build-infra -D" in hint
+
+
+def test_owner_hint_lists_removal_by_label_once_the_project_is_gone(tmp_path):
+    hint = owner_hint("network", "hive-demo-private", str(tmp_path / "gone"), "private")
+    label = f"label=hive-builder.root_dir={tmp_path / 'gone'}"
+    assert f"docker ps -aq --filter {label}" in hint
+    assert f"docker volume ls -q --filter {label}" in hint and "hold its data" in hint
+
+
+def test_owner_hint_for_a_foreign_object_names_it():
+    assert "docker container rm -f p-hive0.demo" in owner_hint("container", "p-hive0.demo", None, None)

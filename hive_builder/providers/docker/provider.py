@@ -7,6 +7,7 @@ import shutil
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable
 
 from hive_builder.errors import HiveError
@@ -44,6 +45,22 @@ def ssh_banner(ip: str, port: int = 22, timeout: float = 2.0) -> bool:
     except OSError:
         return False
 
+
+
+def owner_hint(kind: str, name: str, owner: str | None, stage: str | None) -> str:
+    """How to free a name held by another project: destroy it from that project while the project
+    exists; once it is gone (an interrupted test run, a deleted checkout) nothing but its labels
+    can find what it left, so the hint lists the removal by label."""
+    if owner and Path(owner, "inventory").is_dir():
+        return (f"destroy that stage from its project (`hive -r {owner} -s {stage} build-infra -D`) "
+                "or use another hive name")
+    if owner:
+        label = f"label=hive-builder.root_dir={owner}"
+        return ("its project directory is gone; remove what it left: "
+                f"`docker rm -f $(docker ps -aq --filter {label})`, "
+                f"`docker network rm $(docker network ls -q --filter {label})`, "
+                f"`docker volume rm $(docker volume ls -q --filter {label})` (the volumes hold its data)")
+    return f"remove it (`docker {kind} rm -f {name}`) or use another hive name"
 
 class DockerProvider(Provider):
     name = "docker"
@@ -95,7 +112,7 @@ class DockerProvider(Provider):
             who = f"project {owner}" if owner else "something other than hive-builder"
             raise HiveError(f"docker {kind} {name} already exists and belongs to {who} "
                             f"(site {labels.get('hive-builder.site')}, stage {labels.get('hive-builder.stage')})",
-                            hint=f"remove it (`docker {kind} rm -f {name}`) or use another hive name")
+                            hint=owner_hint(kind, name, owner, labels.get("hive-builder.stage")))
 
     # -- lifecycle ------------------------------------------------------------------------------
     @_engine_errors
