@@ -27,15 +27,70 @@ def warn(message: str) -> None:
 # --- commands without ansible -------------------------------------------------------------------
 
 def cmd_init(ctx: Context) -> None:
+    """Create .hive/, and a commented starter inventory when the inventory has no YAML file yet
+    (render/starter.py; never overwrites: existing files are named and left alone)."""
+    from hive_builder.model import schema
+    from hive_builder.render import starter
     hive_dir = ctx.root_dir / persistence.HIVE_DIR
     if hive_dir.is_dir():
         say(f"hive context on {hive_dir} is already initialized")
+    else:
+        hive_dir.mkdir(parents=True)
+        say(f"Success to initialize hive context on {hive_dir}")
+    inventory = Path(str(ctx.values.get("inventory_path") or ctx.root_dir / "inventory"))
+    existing = sorted(p.name for p in inventory.iterdir()
+                      if p.suffix in (".yml", ".yaml")) if inventory.is_dir() else []
+    if existing:
+        say(f"inventory {inventory} already has {', '.join(existing)}: starter inventory "
+            "not written")
         return
-    hive_dir.mkdir(parents=True)
-    say(f"Success to initialize hive context on {hive_dir}")
+    files = starter.starter_files(starter.site_name(ctx.root_dir.resolve().name),
+                                  schema.schema_path(schema.HIVE_SCHEMA),
+                                  schema.schema_path(schema.SERVICES_SCHEMA))
+    inventory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        try:
+            with (inventory / name).open("x", encoding="utf-8") as out:
+                out.write(text)
+        except FileExistsError:
+            say(f"{inventory / name} exists: not overwritten")
+            continue
+        say(f"wrote starter {inventory / name}")
 
 
-def cmd_set(ctx: Context, name: str, text: str) -> None:
+def cmd_set(ctx: Context, name: str | None = None, text: str | None = None, *,
+            unset: bool = False) -> None:
+    """`hive set`: list the settable variables (no name), print one (name alone), persist one
+    (name and value) or remove its persisted value (`--unset NAME`), in the variable's scope:
+    `global`, or the current stage."""
+    if name is None:
+        if unset or text is not None:
+            raise HiveError("hive set --unset needs a variable name", hint="hive set --unset NAME")
+        print(settable_listing(ctx), end="", flush=True)
+        return
+    var = _settable(name)
+    scope_key = "global" if var.scope is Scope.GLOBAL else ctx.stage
+    if unset:
+        if text is not None:
+            raise HiveError(f"hive set --unset takes no value (got {text})",
+                            hint=f"hive set --unset {name}")
+        if persistence.unset_value(ctx.root_dir, name, scope_key):
+            say(f"removed the persisted value of {name} on {scope_key}")
+        else:
+            say(f"{name} has no persisted value on {scope_key}: nothing to remove")
+        return
+    if text is None:
+        # the value alone on stdout, so that `$(hive set temp_dir)` works in scripts
+        value = ctx.values.get(name)
+        print("" if value is None else casting.format_value(value), flush=True)
+        say(f"{name}: {_source(ctx, name)} (scope {scope_key})")
+        return
+    value = casting.cast(var, text)
+    persistence.set_value(ctx.root_dir, name, scope_key, value)
+    say(f"set persistently {casting.format_value(value)} to {name} on {scope_key}")
+
+
+def _settable(name: str):
     from hive_builder.errors import did_you_mean
     var = BY_NAME.get(name)
     if var is None:
@@ -43,10 +98,96 @@ def cmd_set(ctx: Context, name: str, text: str) -> None:
         raise HiveError(f"unknown variable {name}" + did_you_mean(name, settable))
     if not var.persistable:
         raise HiveError(f"variable {name} can not be saved persistently")
-    value = casting.cast(var, text)
-    scope_key = "global" if var.scope is Scope.GLOBAL else ctx.stage
-    persistence.set_value(ctx.root_dir, name, scope_key, value)
-    say(f"set persistently {casting.format_value(value)} to {name} on {scope_key}")
+    return var
+
+
+# Values not shown by the listing of `hive set` (a terminal may be shared): `hive set NAME` shows.
+SECRET_VARIABLES = ("aws_secret_access_key", "azure_secret")
+
+
+def _source(ctx: Context, name: str) -> str:
+    return ctx.sources.get(name) or ("default" if ctx.values.get(name) is not None else "unset")
+
+
+def settable_listing(ctx: Context) -> str:
+    """`hive set` without arguments: every variable `hive set` accepts, its current value and
+    where that comes from, one per line (`name = value  # source`)."""
+    rows = []
+    for var in BY_NAME.values():
+        if not var.persistable:
+            continue
+        value = ctx.values.get(var.name)
+        shown = "" if value is None else casting.format_value(value)
+        if var.name in SECRET_VARIABLES and value not in (None, ""):
+            shown = "********"
+        rows.append((var.name, shown, _source(ctx, var.name)))
+    width = max(len(r[0]) for r in rows)
+    return "".join(f"{n:<{width}} = {v}  # {s}\n" for n, v, s in rows)
+
+
+def confirm(question: str, *, assume_yes: bool) -> None:
+    """Ask `question [y/N]` when stdin is a terminal; raise HiveError unless answered yes.
+    `assume_yes` (-y) and a stdin that is not a terminal (scripts, CI) never ask."""
+    if assume_yes or not _stdin_is_tty():
+        return
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    try:
+        answer = input()
+    except EOFError:
+        sys.stderr.write("\n")
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise HiveError("not confirmed: nothing was done", hint="-y (--yes) does not ask")
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):  # closed or replaced stdin
+        return False
+
+
+def destroy_question(ctx: Context, site, phase_name: str) -> str | None:
+    """The confirmation question for `hive <phase_name> -D`, or None when nothing is destroyed."""
+    if not ctx.values.get("destroy"):
+        return None
+    where = f"of stage {ctx.stage} of {site.name}"
+    limit = phases.split_limit(str(ctx.values.get("limit_target") or ""))
+    if phase_name == "build-infra":
+        n = len(site.stages[ctx.stage].servers)
+        return (f"destroy stage {ctx.stage} of {site.name} "
+                f"({_count(n, 'server')}, their volumes and data)?")
+    if phase_name == "build-volumes":
+        names = limit or sorted(n for n, c in site.volumes.items() if ctx.stage in c.stages)
+        return (f"destroy the volumes {', '.join(names) or '(none)'} {where} "
+                f"({_count(len(names), 'volume')} and their data)?")
+    if phase_name == "deploy-services":
+        names = limit or sorted(s.name for s in site.services_on(ctx.stage))
+        return f"remove the services {', '.join(names) or '(none)'} {where} ({_count(len(names), 'service')})?"
+    return None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def confirm_destroy(ctx: Context, phase_name: str, *, assume_yes: bool) -> None:
+    """Ask before `-D` on a terminal (reads the inventory, without writing anything, only then)."""
+    if not ctx.values.get("destroy") or assume_yes or not _stdin_is_tty():
+        return
+    question = destroy_question(ctx, load_inventory(ctx, keep_allocations=False), phase_name)
+    if question:
+        confirm(question, assume_yes=assume_yes)
+
+
+def confirm_restore(ctx: Context, *, assume_yes: bool) -> None:
+    """`hive restore` replaces live data: ask on a terminal."""
+    names = phases.split_limit(str(ctx.values.get("limit_target") or ""))
+    if not names:
+        return  # refused with the list of candidates by cmd_backup
+    confirm(f"restore {', '.join(names)} of stage {ctx.stage} from their latest backup, "
+            "replacing their current data?", assume_yes=assume_yes)
 
 
 def cmd_ssh(ctx: Context) -> None:
@@ -183,7 +324,8 @@ def _on_repository(ctx: Context, site, command: str, remote: str) -> None:
         raise error
 
 
-def cmd_phase(ctx: Context, phase_name: str, command: str) -> None:
+def cmd_phase(ctx: Context, phase_name: str, command: str, *, assume_yes: bool = False) -> None:
+    confirm_destroy(ctx, phase_name, assume_yes=assume_yes)  # before the lock: a prompt may wait
     with session(ctx, command) as site:
         if phase_name == phases.PHASES[0].name:
             preflight_provider(ctx, site)
@@ -221,14 +363,28 @@ def cmd_all(ctx: Context, command: str) -> None:
     with session(ctx, command) as site:
         say(f"running phases {', '.join(todo)} on stage {ctx.stage}")
         started = time.monotonic()
+        done: dict[str, tuple[bool, float]] = {}   # phase -> (succeeded, seconds), for the table
+
+        def table() -> None:
+            import os
+            from hive_builder.execution.progress_format import phase_table, use_color
+            rows = [(name, *done.get(name, (None, None))) for name in todo]
+            say(phase_table(rows, time.monotonic() - started,
+                            color=use_color(sys.stderr.isatty(), os.environ)))
+
         for phase_name in todo:
             if phase_name == phases.PHASES[0].name:
                 preflight_provider(ctx, site)
+            phase_started = time.monotonic()
             try:
                 _run_and_record(ctx.with_values(phase=phase_name), phase_name)
             except HiveError as e:
+                done[phase_name] = (False, time.monotonic() - phase_started)
+                table()
                 resume = f"`hive all` resumes at {phase_name}"
                 raise HiveError(e.message, hint=f"{e.hint}; {resume}" if e.hint else resume) from None
+            done[phase_name] = (True, time.monotonic() - phase_started)
+        table()
         say(f"all {len(todo)} phases succeeded on stage {ctx.stage} "
             f"({time.monotonic() - started:.0f}s)")
 

@@ -1,4 +1,8 @@
-"""`hive` entry point: parse, resolve variables, dispatch, and turn errors into one clear line."""
+# PYTHON_ARGCOMPLETE_OK
+"""`hive` entry point: parse, resolve variables, dispatch, and turn errors into one clear line.
+
+Shell completion: argcomplete (`eval "$(register-python-argcomplete hive)"`); the marker above
+lets its global activation find this entry point."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from hive_builder.errors import HiveError
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    _autocomplete(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # usage errors and -h: argparse already printed
@@ -50,7 +55,7 @@ def dispatch(args, ctx, command: str) -> None:
     if name == "init":
         commands.cmd_init(ctx)
     elif name == "set":
-        commands.cmd_set(ctx, args.variable_name, args.value)
+        commands.cmd_set(ctx, args.variable_name, args.value, unset=args.unset)
     elif name == "ssh":
         commands.cmd_ssh(ctx)
     elif name == "check":
@@ -62,14 +67,73 @@ def dispatch(args, ctx, command: str) -> None:
     elif name == "logs":
         commands.cmd_logs(ctx, args.service, follow=args.follow, lines=args.lines,
                           errors=args.errors)
-    elif name in ("backup", "restore"):
-        commands.cmd_backup(ctx, restore=name == "restore")
+    elif name == "backup":
+        commands.cmd_backup(ctx, restore=False)
+    elif name == "restore":
+        commands.confirm_restore(ctx, assume_yes=args.yes)
+        commands.cmd_backup(ctx, restore=True)
+    elif name == "status":
+        from hive_builder.cli.status import cmd_status
+        cmd_status(ctx, as_json=args.json)
     elif name == "all":
         commands.cmd_all(ctx, command)
     elif name in PHASE_NAMES:
-        commands.cmd_phase(ctx, name, command)
+        commands.cmd_phase(ctx, name, command, assume_yes=bool(getattr(args, "yes", False)))
     else:  # the parser only accepts the names above
         raise HiveError(f"unknown subcommand {name}")
+
+
+def _autocomplete(parser) -> None:
+    """Answer a shell's completion request (argcomplete sets _ARGCOMPLETE) and exit; otherwise
+    nothing. Without argcomplete installed, no completion and no error."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
+
+
+# Collections the playbooks, roles and plugins use (grep `community.`/`ansible.posix` there);
+# shipped by the `ansible` package from PyPI.
+COLLECTIONS = ("ansible.posix", "community.crypto", "community.docker", "community.general")
+
+
+def version_text() -> str:
+    """`hive --version`: hive-builder, ansible-core, the ansible package and the collections."""
+    lines = [f"hive-builder {_distribution_version('hive-builder')}",
+             f"ansible-core {_distribution_version('ansible-core')}",
+             f"ansible (collections bundle) {_distribution_version('ansible')}"]
+    lines += [f"  {name} {collection_version(name)}" for name in COLLECTIONS]
+    lines.append(f"python {sys.version.split()[0]} ({sys.executable})")
+    return "\n".join(lines) + "\n"
+
+
+def _distribution_version(name: str) -> str:
+    from importlib import metadata
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def collection_version(name: str, search_path: list[str] | None = None) -> str:
+    """Version in MANIFEST.json of the first `ansible_collections/<ns>/<name>` found (the order
+    Python imports them), without importing Ansible."""
+    import importlib.util
+    import json
+    import os
+    if search_path is None:
+        spec = importlib.util.find_spec("ansible_collections")
+        search_path = list(spec.submodule_search_locations or []) if spec else []
+    namespace, _, short = name.partition(".")
+    for base in search_path:
+        manifest = os.path.join(base, namespace, short, "MANIFEST.json")
+        try:
+            with open(manifest) as f:
+                return str(json.load(f)["collection_info"]["version"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return "not installed"
 
 
 @contextlib.contextmanager

@@ -97,9 +97,14 @@ VARIABLES: tuple[Variable, ...] = (
        Type.DIRECTORY, default="{root_dir}/.hive/{stage}", scope=Scope.STAGE,
        name_in_ansible="hive_context_dir", ansible_cfg=("hive", "context_dir"),
        env="HIVE_CONTEXT_DIR", cli=_O("-c", "--context_dir", _G)),
-    # Stage-scoped (as in later originals) so that a project can keep its generated files apart.
-    _V("temp_dir", "directory where save temporary file (ex. ansible.cfg, vars.yml)",
-       Type.DIRECTORY, default="/var/tmp/hive", scope=Scope.STAGE,
+    # Stage-scoped (as in later originals). The default is one directory per project and stage
+    # (context_key: a short hash of context_dir, i.e. of root_dir and stage), so two projects -- or
+    # two stages run at once -- never overwrite each other's ansible.cfg and vars.yml. Kept short
+    # and outside the project: the ssh control sockets and docker tunnel sockets live below it and
+    # unix socket paths are limited to ~108 bytes. `hive set temp_dir` prints it.
+    _V("temp_dir", "directory where save temporary file (ex. ansible.cfg, vars.yml; default: "
+       "/var/tmp/hive/<hash of the project directory and stage>)",
+       Type.DIRECTORY, default="/var/tmp/hive/{context_key}", scope=Scope.STAGE,
        name_in_ansible="hive_temp_dir", cli=_O("-W", "--temp_dir", _G)),
     # In ansible.cfg as `playbook_dir` so that a plain `ansible-inventory --list` loads the
     # packaged group_vars (hive_safe_*, hive_registry, ...) exactly as `hive inventory` does.

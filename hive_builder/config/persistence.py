@@ -87,6 +87,24 @@ def set_value(root_dir: str | os.PathLike, name: str, scope_key: str, value: obj
     return update(root_dir, lambda data: data.setdefault(name, {}).__setitem__(scope_key, value))
 
 
+def unset_value(root_dir: str | os.PathLike, name: str, scope_key: str) -> bool:
+    """Remove the value of `name` persisted for `scope_key`; False when there was none (the file
+    is then left as it was). An entry left without any scope is removed too."""
+    if not lookup(read(root_dir), name, scope_key)[0]:
+        return False
+    removed = []
+
+    def mutate(data: Data) -> None:
+        scoped = data.get(name) or {}
+        if scope_key in scoped:
+            del scoped[scope_key]
+            removed.append(True)
+            if not scoped:
+                data.pop(name, None)
+    update(root_dir, mutate)
+    return bool(removed)
+
+
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """Serialise writers of `path` (hive processes of other stages, the allocation store)."""

@@ -21,7 +21,8 @@ from hive_builder.config.catalogue import VARIABLES, Scope, Variable
 
 # Internal values derived from resolved variables (usable in templates, never persisted).
 DERIVED: dict[str, Callable[[Mapping[str, object]], object]] = {
-    # Short, stable name for per-context files living in the shared temp_dir.
+    # Short, stable name of the context (project directory + stage): the default temp_dir
+    # /var/tmp/hive/<context_key>, and the control sockets' directory in a temp_dir set with -W.
     "context_key": lambda v: hashlib.sha256(str(v["context_dir"]).encode()).hexdigest()[:10],
 }
 
@@ -52,6 +53,41 @@ def resolve(cli: Mapping[str, object], persisted: persistence.Data, *, cwd: str,
 
     fill_defaults(values, variables)
     return values
+
+
+# Where a variable's value comes from (`hive set` without a value says it).
+SOURCE_CLI = "command line"
+SOURCE_DEFAULT = "default"
+SOURCE_UNSET = "unset"
+SOURCE_GLOBAL = "persisted (global)"
+
+
+def source_persisted_stage(stage: str) -> str:
+    return f"persisted (stage {stage})"
+
+
+def resolve_sources(cli: Mapping[str, object], persisted: persistence.Data,
+                    values: Mapping[str, object],
+                    variables: Iterable[Variable] = VARIABLES) -> dict[str, str]:
+    """For each variable, where `resolve` took its value from, in resolve's order: the command
+    line, the persisted file (global key or the current stage's key), the default, or unset.
+    (Nothing is read from the environment: the `env` of a variable is exported to Ansible.)"""
+    given = {k for k, v in cli.items() if v is not None}
+    stage = str(values.get("stage"))
+    sources: dict[str, str] = {}
+    for var in variables:
+        if var.name in given:
+            sources[var.name] = SOURCE_CLI
+            continue
+        if var.persistable:
+            scope_key = "global" if var.scope is Scope.GLOBAL else stage
+            found, value = persistence.lookup(persisted, var.name, scope_key)
+            if found and value is not None:
+                sources[var.name] = (SOURCE_GLOBAL if scope_key == "global"
+                                     else source_persisted_stage(stage))
+                continue
+        sources[var.name] = SOURCE_DEFAULT if values.get(var.name) is not None else SOURCE_UNSET
+    return sources
 
 
 def resolve_stage(given: Mapping[str, object], persisted: persistence.Data) -> str:

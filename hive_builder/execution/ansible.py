@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ from hive_builder.render.ansible_cfg import render_ansible_cfg
 from hive_builder.render.vars_yml import render_vars_yml
 
 Report = Callable[[str], None]
+
+CALLBACK_DIR = Path(__file__).resolve().parents[1] / "plugins" / "callback"
+PROGRESS_CALLBACK = "hive_progress"
+LOG_ROTATE_BYTES = 10 * 1024 * 1024
+LOG_KEEP = 3
 
 
 def stdout_report(line: str) -> None:
@@ -55,7 +61,35 @@ def ansible_environment(values: Mapping[str, object], files: GeneratedFiles,
         value = values.get(var.name)
         if var.env and value not in (None, ""):
             env[var.env] = str(value)
+    if not values.get("verbose") and values.get("stdout_callback") in (None, "", "default"):
+        # compact progress on the terminal (-v, or another stdout_callback set by the user, keeps
+        # ansible's own output); the log keeps everything either way
+        env["ANSIBLE_STDOUT_CALLBACK"] = PROGRESS_CALLBACK
+        env["ANSIBLE_CALLBACK_PLUGINS"] = prepend_path(str(CALLBACK_DIR), env.get("ANSIBLE_CALLBACK_PLUGINS"))
     return env
+
+
+def prepend_path(first: str, existing: str | None) -> str:
+    """`first` ahead of an os.pathsep-separated list (once)."""
+    rest = [p for p in (existing or "").split(os.pathsep) if p and p != first]
+    return os.pathsep.join([first, *rest])
+
+
+def rotate_log(path: Path | str, max_bytes: int = LOG_ROTATE_BYTES, keep: int = LOG_KEEP) -> bool:
+    """hive.log -> hive.log.1 -> ... -> hive.log.<keep> (the oldest dropped) once it is larger
+    than max_bytes; True when rotated."""
+    path = Path(path)
+    try:
+        if path.stat().st_size <= max_bytes:
+            return False
+    except OSError:
+        return False
+    for n in range(keep, 0, -1):
+        older = path.with_name(f"{path.name}.{n}")
+        newer = path if n == 1 else path.with_name(f"{path.name}.{n - 1}")
+        if newer.exists():
+            os.replace(newer, older)
+    return True
 
 
 def ansible_executable(name: str) -> str:
@@ -91,6 +125,13 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
         ansible_playbook=ansible_executable("ansible-playbook"))
     env = ansible_environment(values, files)
     log_path = values.get("log_path")
+    if log_path:
+        with contextlib.suppress(OSError):
+            rotate_log(str(log_path))
+    # long steps of hive's own modules (the docker provider building its node image) report
+    # through this file: a module's output reaches nobody before it returns
+    progress_file = Path(str(values["temp_dir"])) / f"progress.{os.getpid()}"
+    env["HIVE_PROGRESS_FILE"] = str(progress_file)
 
     def progress(line: str) -> None:
         report(line)
@@ -99,7 +140,12 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
     started = time.monotonic()
     progress(f"=== PHASE {phase_name} START at {_now()} ===")
     _append_log(log_path, "$ " + " ".join(argv))
-    with _docker_tunnels_for(phase_name, values):
+
+    def module_progress(line: str) -> None:
+        report(_on_fresh_line(f"    {line}"))
+        _append_log(log_path, line)
+
+    with _docker_tunnels_for(phase_name, values), follow_progress(progress_file, module_progress):
         code = run_command(argv, env)
     took = time.monotonic() - started
     if code != 0:
@@ -107,6 +153,49 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
         raise HiveError(f"phase {phase_name} failed: ansible-playbook exit code = {code}",
                         hint=f"full output in {log_path}" if log_path else None)
     progress(f"=== PHASE {phase_name} END at {_now()} ({took:.1f}s) \u2713 ===")
+
+
+@contextlib.contextmanager
+def follow_progress(path: Path, report: Report, interval: float = 0.5):
+    """While the body runs, report every line appended to `path` (then remove it)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    stop = threading.Event()
+    position = 0
+
+    def drain() -> None:
+        nonlocal position
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(position)
+                data = fh.read()
+        except OSError:
+            return
+        complete = data[:data.rfind(b"\n") + 1]
+        position += len(complete)
+        for line in complete.decode(errors="replace").splitlines():
+            report(line)
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            drain()
+
+    thread = threading.Thread(target=loop, name="hive-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        drain()
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _on_fresh_line(line: str) -> str:
+    # the progress callback may have a live (\r-overwritten) line on the terminal: start afresh
+    from hive_builder.execution.progress_format import live_enabled
+    return "\r\033[K" + line if live_enabled(sys.stdout.isatty(), os.environ) else line
 
 
 def _docker_tunnels_for(phase_name: str, values: Mapping[str, object]):

@@ -39,6 +39,8 @@ LOGGING_KEYS = ("driver", "options")
 PORT_KEYS = ("published_port", "target_port", "protocol", "mode")
 PUBLISH_PROTOCOLS = ("tcp", "udp")     # the swarm module's choices: it cannot publish sctp
 PUBLISH_MODES = ("ingress", "host")
+SERVICE_MODES = ("replicated", "global")
+ENDPOINT_MODES = ("vip", "dnsrr")
 MOUNT_KEYS = ("source", "target", "type", "readonly")
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
 BACKUP_FILE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -730,10 +732,10 @@ ATTRIBUTES: dict[str, Attribute] = {
     "entrypoint": Attribute(_argv, "command"),
     "environment": Attribute(_environment, "env"),
     "networks": Attribute(_str_list, "networks"),
-    "mode": Attribute(_one_of("replicated", "global"), "mode"),
+    "mode": Attribute(_one_of(*SERVICE_MODES), "mode"),
     "replicas": Attribute(_count(0), "replicas"),
     "placement": Attribute(_placement, "placement"),
-    "endpoint_mode": Attribute(_one_of("vip", "dnsrr"), "endpoint_mode"),
+    "endpoint_mode": Attribute(_one_of(*ENDPOINT_MODES), "endpoint_mode"),
     "restart_config": Attribute(_restart, "restart_config"),
     "healthcheck": Attribute(_healthcheck, "healthcheck"),
     "hosts": Attribute(_hosts, "hosts"),

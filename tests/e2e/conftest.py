@@ -43,6 +43,7 @@ class Site:
     stage: str = "private"
     log: list[str] = field(default_factory=list)
     volumes_before: set[str] = field(default_factory=set)   # the engine's volumes before the site
+    last_log: str = ""
 
     @property
     def context_dir(self) -> Path:
@@ -65,10 +66,23 @@ class Site:
     def repository(self) -> str:
         return self.hosts[-1]
 
+    @property
+    def hive_log(self) -> Path:
+        return self.context_dir / "hive.log"
+
     def run(self, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
+        """Run hive; what it printed is in the result, Ansible's full detail of this run (what
+        `-v` would print) in `self.last_log`."""
         argv = [*HIVE, "-r", str(self.root_dir), "-W", str(self.temp_dir), *args]
+        offset = self.hive_log.stat().st_size if self.hive_log.exists() else 0
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
                               cwd=self.root_dir)
+        try:
+            with self.hive_log.open(errors="replace") as log:
+                log.seek(offset if log.seek(0, 2) >= offset else 0)   # rotated meanwhile: all of it
+                self.last_log = log.read()
+        except OSError:
+            self.last_log = ""
         self.log.append(f"$ hive {' '.join(args)} -> {proc.returncode}")
         if check and proc.returncode != 0:
             raise AssertionError(f"hive {' '.join(args)} failed ({proc.returncode}):\n"

@@ -181,13 +181,26 @@ class AnsibleSite:
         return proc
 
 
-def play_recap(stdout: str) -> dict[str, dict[str, int]]:
-    """Per-host counters of the PLAY RECAP of an ansible-playbook run."""
+COUNTS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
+_RECAP_LINE = re.compile(r"^(\S+)\s+:\s+(ok=\d+.*)$")                  # ansible's PLAY RECAP
+_COMPACT_LINE = re.compile(r"^\s+[\u2713\u2717] (\S+)\s+(ok=\d+.*)$")    # hive's closing recap
+
+
+def play_recap(output: str) -> dict[str, dict[str, int]]:
+    """Per-host counters of the last recap in `output`: ansible's PLAY RECAP (ansible-playbook
+    run directly, or `hive -v`) or the `recap:` block of hive's progress output, which leaves
+    zero counts out."""
+    if "PLAY RECAP" in output:
+        section, pattern = output.rsplit("PLAY RECAP", 1)[-1], _RECAP_LINE
+    else:
+        section, pattern = output.rsplit("\nrecap:", 1)[-1] if "\nrecap:" in output else "", _COMPACT_LINE
     recap = {}
-    for line in stdout.rsplit("PLAY RECAP", 1)[-1].splitlines():
-        m = re.match(r"^(\S+)\s+:\s+(ok=\d+.*)$", line)
+    for line in section.splitlines():
+        m = pattern.match(line)
         if m:
-            recap[m.group(1)] = {k: int(v) for k, v in (c.split("=") for c in m.group(2).split())}
+            counts = dict.fromkeys(COUNTS, 0)
+            counts.update({k: int(v) for k, v in (c.split("=") for c in m.group(2).split())})
+            recap[m.group(1)] = counts
     return recap
 
 

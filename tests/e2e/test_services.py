@@ -8,12 +8,13 @@ depend on each other's site state and run in file order.
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+
+from tests.e2e.site import play_recap
 
 BROKEN_SERVICES = """\
 plugin: hive_services
@@ -26,8 +27,8 @@ services:
 
 
 def _recap_changed(output: str) -> dict[str, int]:
-    """host -> changed count from ansible's PLAY RECAP lines."""
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
+    """host -> changed count from the run's recap."""
+    return {host: counts["changed"] for host, counts in play_recap(output).items()}
 
 
 def _hostvars(site) -> dict:

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from tests.e2e.site import play_recap
 
-RECAP = re.compile(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", re.M)
+pytestmark = pytest.mark.e2e
 
 
 def private_ips(site) -> dict[str, str]:
@@ -189,17 +189,12 @@ def test_a_host_that_is_not_debian_12_is_refused_before_any_change(site):
     assert proc.returncode != 0
     assert f"{host} runs Ubuntu 22.04" in output, output[-3000:]
     assert "supports Debian 12 (bookworm) hosts only" in output
-    assert not re.search(r"^changed: ", output, re.M), output[-3000:]
+    assert "TASK [" in site.last_log and not re.search(r"^changed: ", site.last_log, re.M), site.last_log[-3000:]
 
 
 def test_second_setup_hosts_changes_nothing(site):
     proc = site.run("setup-hosts")
-    output = proc.stdout + proc.stderr
-    recap = RECAP.findall(output)
-    if not recap:
-        log = site.context_dir / "hive.log"
-        output = log.read_text() if log.exists() else output
-        recap = RECAP.findall(output.rsplit("PLAY RECAP", 1)[-1])
-    assert recap, f"no PLAY RECAP in the output of `hive setup-hosts`:\n{output[-3000:]}"
-    assert all(int(changed) == 0 for _, changed in recap), (
-        "tasks changed on the second run:\n  " + "\n  ".join(changed_tasks(output)))
+    recap = play_recap(proc.stdout)
+    assert sorted(recap) == sorted(site.hosts), f"no recap of every server in:\n{proc.stdout[-3000:]}"
+    assert all(c["changed"] == 0 for c in recap.values()), (
+        "tasks changed on the second run:\n  " + "\n  ".join(changed_tasks(site.last_log)))

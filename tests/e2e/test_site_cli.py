@@ -14,6 +14,7 @@ import yaml
 
 from tests.e2e.conftest import HIVE
 from tests.e2e.test_setup_hosts import changed_tasks
+from tests.e2e.site import play_recap
 
 pytestmark = pytest.mark.e2e
 
@@ -58,8 +59,10 @@ def test_hive_ssh_logs_into_the_named_server(site):
 def test_check_mode_of_setup_hosts_changes_nothing_and_keeps_start_phase(site):
     before = _start_phase(site)
     out = site.run("setup-hosts", "-C").stdout
-    assert "PLAY RECAP" in out
-    assert not changed_tasks(out), changed_tasks(out)
+    recap = play_recap(out)
+    assert sorted(recap) == sorted(site.hosts), out[-3000:]
+    assert "PLAY RECAP" in site.last_log and not changed_tasks(site.last_log), changed_tasks(site.last_log)
+    assert all(c["changed"] == 0 for c in recap.values()), out[-3000:]
     assert _start_phase(site) == before       # decisions.md item 8
 
 

@@ -1,6 +1,10 @@
 """build-volumes on the docker provider: DRBD volumes are emulated by storage every hive shares."""
 
+import json
+
 import pytest
+
+from tests.e2e.site import play_recap
 
 VOLUME_FILE = """\
 plugin: hive_services
@@ -50,7 +54,14 @@ def test_emulated_drbd_volume_is_shared_by_every_hive_and_destroyed_only_with_D(
     assert seen == f"written-on-{first}"
 
     rerun = site.run("build-volumes").stdout
-    assert "changed=0" in rerun and "changed=1" not in rerun
+    recap = play_recap(rerun)
+    assert recap and all(c["changed"] == 0 for c in recap.values()), rerun[-3000:]
+
+    # the fixture's service was never deployed: `hive status` says so (exit 3) and shows the volume
+    proc = site.run("status", "--json", check=False)
+    status = json.loads(proc.stdout)
+    assert proc.returncode == 3 and status["problems"] == ["service voltest is not deployed"], status["problems"]
+    assert status["volumes"]["mode"] == "emulated" and volume_service in status["volumes"]["names"]
 
     site.run("build-volumes", "-D", "-l", volume_service)
     for hive in site.hives:

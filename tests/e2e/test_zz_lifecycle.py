@@ -1,5 +1,7 @@
 """Runs last (file order): halt, start again with state intact, then destroy leaves nothing."""
 
+import json
+import re
 import subprocess
 
 from tests.e2e.site import labelled
@@ -8,6 +10,23 @@ from tests.e2e.site import labelled
 def _docker_lines(*args: str) -> list[str]:
     out = subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
     return [line for line in out.splitlines() if line.strip()]
+
+
+def test_status_of_a_half_stopped_site(site):
+    """One hive stopped: `hive status` still reports the rest, names the server, exits 3."""
+    stopped = site.hives[-1]
+    subprocess.run(["docker", "stop", "-t", "5", stopped], capture_output=True, check=True)
+    proc = site.run("status", "--json", check=False, timeout=180)
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    reachable = {s["name"]: s["reachable"] for s in data["servers"]}
+    assert reachable == {h: h != stopped for h in site.hosts}, reachable
+    assert any(stopped in p for p in data["problems"]), data["problems"]
+    assert data["swarm"]["queried_on"] == site.hives[0] and data["swarm"]["nodes"], data["swarm"]
+    assert data["registry"]["answering"] is True
+    assert "degraded" in proc.stderr
+    text = site.run("status", check=False, timeout=180).stdout
+    assert re.search(rf"\u2717 {re.escape(stopped)}\s+hive\s+unreachable", text), text
 
 
 def test_halt_start_destroy(site):

@@ -62,5 +62,5 @@ def test_init_twice(tmp_path, capsys):
     assert "Success to initialize hive context on" in capsys.readouterr().err
     assert main(["-r", str(tmp_path), "init"]) == 0
     assert "is already initialized" in capsys.readouterr().err
-    assert [p.name for p in tmp_path.iterdir()] == [".hive"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hive", "inventory"]   # the starter inventory
     assert list((tmp_path / ".hive").iterdir()) == []

@@ -67,3 +67,21 @@ def test_lookup():
     assert persistence.lookup(data, "verbose", "staging") == (True, True)
     assert persistence.lookup(data, "verbose", "private") == (False, None)
     assert persistence.lookup(data, "stage", "global") == (False, None)
+
+
+def test_unset_value_removes_one_scope_and_empty_entries(tmp_path):
+    persistence.set_value(tmp_path, "verbose", "private", True)
+    persistence.set_value(tmp_path, "verbose", "staging", False)
+    persistence.set_value(tmp_path, "forks", "global", 3)
+    assert persistence.unset_value(tmp_path, "verbose", "private") is True
+    assert persistence.read(tmp_path) == {"verbose": {"staging": False}, "forks": {"global": 3}}
+    assert persistence.unset_value(tmp_path, "verbose", "staging") is True
+    assert persistence.read(tmp_path) == {"forks": {"global": 3}}
+    before = persistence.persistent_file(tmp_path).read_text()
+    assert persistence.unset_value(tmp_path, "verbose", "staging") is False
+    assert persistence.persistent_file(tmp_path).read_text() == before
+
+
+def test_unset_value_without_file_writes_nothing(tmp_path):
+    assert persistence.unset_value(tmp_path, "verbose", "private") is False
+    assert not persistence.persistent_file(tmp_path).exists()

@@ -1,5 +1,5 @@
 from hive_builder.config.catalogue import VARIABLES, Type, Variable
-from hive_builder.config.resolution import fill_defaults, resolve
+from hive_builder.config.resolution import fill_defaults, resolve, resolve_sources
 
 
 def run(cli=None, persisted=None):
@@ -12,7 +12,7 @@ def test_defaults_for_a_fresh_project():
     assert v["stage"] == "private"
     assert v["context_dir"] == "/p/.hive/private"
     assert v["inventory_path"] == "/p/inventory"
-    assert v["temp_dir"] == "/var/tmp/hive"
+    assert v["temp_dir"] == f"/var/tmp/hive/{v['context_key']}"
     assert v["playbooks_dir"] == "/inst/playbooks"
     assert v["roles_path"] == "/p/roles:/inst/playbooks/roles:/inst/playbooks/builtin_roles"
     assert v["ssh_args"] == "-F /p/.hive/private/ssh_config -o ControlMaster=auto -o ControlPersist=60s"
@@ -94,3 +94,40 @@ def test_explicit_value_is_never_replaced_by_its_default():
     values = {"a": "given"}
     fill_defaults(values, [Variable("a", "", default="default", type=Type.STRING)])
     assert values == {"a": "given"}
+
+
+def test_default_temp_dir_is_per_project_and_stage_and_short():
+    a, b = run({"root_dir": "/projects/a"}), run({"root_dir": "/projects/b"})
+    staging = run({"root_dir": "/projects/a", "stage": "staging"})
+    assert len({a["temp_dir"], b["temp_dir"], staging["temp_dir"]}) == 3
+    assert a["temp_dir"] == run({"root_dir": "/projects/a"})["temp_dir"]  # stable
+    for v in (a, b, staging):
+        assert v["temp_dir"].startswith("/var/tmp/hive/")
+        # control sockets: <control_path_dir>/<40 hex of ssh's %C> well below the ~108 bytes
+        assert len(v["control_path_dir"]) + 1 + 40 < 100
+        assert v["control_path_dir"].startswith(v["temp_dir"] + "/cp/")
+
+
+def test_temp_dir_from_cli_or_persisted_wins_over_the_per_project_default():
+    assert run({"temp_dir": "/t"})["temp_dir"] == "/t"
+    assert run({}, {"temp_dir": {"private": "/kept"}})["temp_dir"] == "/kept"
+
+
+def test_sources_of_values():
+    persisted = {"stage": {"global": "staging"}, "forks": {"global": 3},
+                 "verbose": {"staging": True, "private": False}}
+    cli = {"root_dir": "/p", "temp_dir": "/t", "tags": None}
+    values = run(cli, persisted)
+    sources = resolve_sources(cli, persisted, values)
+    assert sources["temp_dir"] == "command line"
+    assert sources["stage"] == "persisted (global)"
+    assert sources["forks"] == "persisted (global)"
+    assert sources["verbose"] == "persisted (stage staging)"
+    assert sources["start_phase"] == "default"
+    assert sources["tags"] == "unset"            # given as None = not given
+    assert sources["root_dir"] == "command line"
+    cli_stage = {"stage": "production"}
+    values = run(cli_stage, persisted)
+    sources = resolve_sources(cli_stage, persisted, values)
+    assert sources["stage"] == "command line"
+    assert sources["verbose"] == "unset"         # nothing persisted for production

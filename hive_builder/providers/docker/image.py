@@ -12,10 +12,12 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -69,6 +71,33 @@ def base_sources_list(mirror: str) -> str:
     return f"deb {mirror} {SUITE} main\ndeb {mirror} {SUITE}-updates main\n"
 
 
+_DEBOOTSTRAP_MILESTONE = re.compile(
+    r"^I: (Retrieving (InRelease|Release|Packages)|Checking Release signature|Resolving dependencies"
+    r"|Checking component|Installing core packages|Unpacking required packages|Configuring required"
+    r" packages|Unpacking the base system|Configuring the base system|Base system installed)")
+
+
+def debootstrap_milestone(line: str) -> str | None:
+    """The lines of debootstrap's output worth showing (not its hundreds of per-package lines)."""
+    line = line.strip()
+    return line[3:] if _DEBOOTSTRAP_MILESTONE.match(line) else None
+
+
+_BUILD_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+
+
+def build_step(chunk: dict) -> str | None:
+    """`step 3/9: RUN apt-get ...` from a chunk of the engine's build stream (legacy builder), the
+    instruction cut to one short line; None for the other chunks."""
+    match = _BUILD_STEP.match(str(chunk.get("stream", "")).strip())
+    if not match:
+        return None
+    instruction = " ".join(match.group(3).split())
+    if len(instruction) > 90:
+        instruction = instruction[:89] + "\u2026"
+    return f"step {match.group(1)}/{match.group(2)}: {instruction}"
+
+
 def build_context_files(root: Path = BUILD_CONTEXT) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -88,7 +117,17 @@ def _image_lock() -> Iterator[None]:
 
 
 def _say(msg: str) -> None:
-    print(f"hive docker provider: {msg}", file=sys.stderr, flush=True)
+    """To stderr, and to $HIVE_PROGRESS_FILE when hive runs us inside ansible (the hive_provider
+    module): `hive` shows that file's lines as they come (execution/ansible.py follow_progress)."""
+    line = f"hive docker provider: {msg}"
+    print(line, file=sys.stderr, flush=True)
+    progress = os.environ.get("HIVE_PROGRESS_FILE")
+    if progress:
+        try:
+            with open(progress, "a") as fh:
+                fh.write(line + "\n")
+        except OSError:
+            pass
 
 
 def _image_id(client, ref: str) -> str | None:
@@ -120,13 +159,20 @@ def _debootstrap_base(client) -> str:
                         "no pull possible and debootstrap is not installed",
                         hint="apt-get install debootstrap (or docker load a debian:bookworm image)")
     mirror = _host_mirror()
-    _say(f"building base image {OWN_BASE} with debootstrap from {mirror} (about a minute)")
+    _say(f"building base image {OWN_BASE} with debootstrap from {mirror} (first run only; about a minute)")
     with tempfile.TemporaryDirectory(prefix="hive-debootstrap-", dir="/var/tmp") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        proc = subprocess.run(["debootstrap", "--variant=minbase", SUITE, str(rootfs), mirror],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise HiveError(f"debootstrap {SUITE} from {mirror} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        proc = subprocess.Popen(["debootstrap", "--variant=minbase", SUITE, str(rootfs), mirror],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output: list[str] = []
+        for line in proc.stdout:
+            output.append(line)
+            milestone = debootstrap_milestone(line)
+            if milestone:
+                _say(f"debootstrap: {milestone}")
+        if proc.wait() != 0:
+            raise HiveError(f"debootstrap {SUITE} from {mirror} failed:\n{''.join(output)[-4000:]}")
+        _say(f"importing the debootstrapped tree as {OWN_BASE}")
         (rootfs / "etc/apt/sources.list").write_text(base_sources_list(mirror))
         for leftover in [*(rootfs / "var/lib/apt/lists").glob("*"), *(rootfs / "var/cache/apt").glob("*.bin")]:
             if leftover.is_file():
@@ -142,11 +188,12 @@ def ensure_base_image(client) -> str:
         if _image_id(client, ref):
             return ref
     import docker.errors
+    _say(f"no local {UPSTREAM_BASE} image: pulling it (first run only)")
     try:
         client.images.pull(UPSTREAM_BASE)
         return UPSTREAM_BASE
     except docker.errors.APIError:
-        pass
+        _say(f"cannot pull {UPSTREAM_BASE}: building it locally")
     return _debootstrap_base(client)
 
 
@@ -160,11 +207,24 @@ def ensure_node_image(client=None, *, say: Callable[[str], None] = _say) -> str:
         tag = node_image_tag(context_digest(build_context_files(), _image_id(client, base) or base))
         if _image_id(client, tag):
             return tag
-        say(f"building node image {tag} from {base}")
+        say(f"building node image {tag} from {base} (first run, or its Dockerfile changed; "
+            "a few minutes)")
+        started = time.monotonic()
+        log: list[str] = []
         try:
-            client.images.build(path=str(BUILD_CONTEXT), tag=tag, buildargs={"BASE": base}, rm=True,
-                                forcerm=True, labels={"hive-builder.image": "node"})
+            # the low-level API streams the build: each step is reported as it starts
+            for chunk in client.api.build(path=str(BUILD_CONTEXT), tag=tag, buildargs={"BASE": base},
+                                          rm=True, forcerm=True, decode=True,
+                                          labels={"hive-builder.image": "node"}):
+                log.append(str(chunk.get("stream", chunk.get("error", ""))))
+                if "error" in chunk:
+                    raise docker.errors.BuildError(chunk["error"], log)
+                step = build_step(chunk)
+                if step:
+                    say(f"node image {step}")
         except docker.errors.BuildError as exc:
-            log = "".join(str(chunk.get("stream", chunk.get("error", ""))) for chunk in exc.build_log)
-            raise HiveError(f"building the node image {tag} failed: {exc.msg}\n{log[-3000:]}") from None
+            raise HiveError(f"building the node image {tag} failed: {exc.msg}\n{''.join(log)[-3000:]}") from None
+        if not _image_id(client, tag):
+            raise HiveError(f"building the node image {tag} failed:\n{''.join(log)[-3000:]}")
+        say(f"node image {tag} built in {time.monotonic() - started:.0f}s")
         return tag
