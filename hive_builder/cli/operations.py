@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass
 
 from hive_builder.errors import HiveError
+from hive_builder.execution.ssh import SSH_FAILED
 
 LOG_DIR = "/var/log/services"
 ERROR_LOG = "/var/log/service-error.log"
@@ -21,7 +22,6 @@ ZABBIX_TARGET = "hive-zabbix"       # and the Zabbix database
 OWN_TARGETS = (REGISTRY_TARGET, ZABBIX_TARGET)
 DEFAULT_LINES = 50
 # ssh's own exit status for "could not connect"; a remote shell's for "command not found"
-SSH_FAILED = 255
 NOT_FOUND = 127
 # log_command's exit status when the service's log file does not exist (yet)
 NO_LOG = 3

@@ -11,7 +11,9 @@ Read-only: it takes no run lock (it runs beside a phase), loads the inventory wi
 allocations and writes no file (neither the persistent values nor ansible.cfg). Every server is
 asked once, in parallel, with one shell script (render/site_status.host_script); the first hive
 also answers for the swarm. Only when that hive cannot (down, or its engine is not a swarm
-manager) is the next reachable hive asked for the swarm part, a second round-trip for it alone.
+manager, or has no leader) is the next reachable hive asked for the swarm part, a second
+round-trip for it alone; the report names the hive that told and why those before it did not.
+There is no retry: during a leader election every manager says so and the swarm state is unknown.
 
 Exit codes:
   0  every server answered and nothing is wrong; also a stage never built (the output says
@@ -28,17 +30,14 @@ Exit codes:
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hive_builder.cli import volume_status as vs
 from hive_builder.errors import HiveError
+from hive_builder.execution.ssh import Runner, batch_runner
+from hive_builder.model.derived import derived_host_vars
 from hive_builder.render import site_status as st
-
-# (host, command) -> (exit code, stdout, stderr)
-Runner = Callable[[str, str], tuple]
 
 EXIT_DEGRADED = 3
 CONNECT_TIMEOUT = 5        # seconds: a server that does not accept the connection by then is down
@@ -53,20 +52,7 @@ class SiteDegraded(HiveError):
 
 
 def ssh_runner(ssh_config: Path, ssh: str = "ssh") -> Runner:
-    def run(host: str, command: str) -> tuple[int, str, str]:
-        argv = [ssh, "-F", str(ssh_config), "-o", "BatchMode=yes",
-                "-o", f"ConnectTimeout={CONNECT_TIMEOUT}", "-o", "ServerAliveInterval=5",
-                "-o", "ServerAliveCountMax=2", host, command]
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=SSH_TIMEOUT,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            return st.SSH_FAILED, "", f"no answer within {SSH_TIMEOUT} s"
-        except OSError as e:
-            raise HiveError(f"cannot run {ssh}: {e.strerror or e}",
-                            hint="install the OpenSSH client") from None
-        return proc.returncode, proc.stdout, proc.stderr
-    return run
+    return batch_runner(ssh_config, ssh, connect_timeout=CONNECT_TIMEOUT, timeout=SSH_TIMEOUT)
 
 
 def run_parallel(run: Runner, commands: dict[str, str]) -> dict[str, st.Answer]:
@@ -79,9 +65,9 @@ def run_parallel(run: Runner, commands: dict[str, str]) -> dict[str, st.Answer]:
 
 
 def registry_url(site, stage: str) -> str:
-    repository = site.stages[stage].repository
-    port = repository.vars.get("hive_registry_port") or st.REGISTRY_PORT
-    return f"https://{repository.name}:{port}/v2/"
+    """/v2/ of `hive_registry` (<repository>:<hive_registry_port or 5000>), as the playbooks see it."""
+    overrides = site.stages[stage].repository.vars
+    return f"https://{derived_host_vars(site, stage, overrides)['hive_registry']}/v2/"
 
 
 def collect(site, stage: str, built_hosts: list[str], run: Runner, *, context_dir: Path,
@@ -112,23 +98,23 @@ def collect(site, stage: str, built_hosts: list[str], run: Runner, *, context_di
             answers[s.name] = st.Answer(unreachable="not in ssh_config: added to the inventory "
                                                     "after the last `hive build-infra`")
 
-    swarm_host, swarm_error = _find_swarm(run, answers, hives, swarm_first)
-    server_states = [st.ServerStatus(s.name, [r for r, yes in (("hive", s.is_hive),
-                                                               ("repository", s.is_repository)) if yes],
+    swarm_host, skipped = _find_swarm(run, answers, hives, swarm_first)
+    swarm_error = None if swarm_host else "; ".join(skipped) or "no hive in this stage"
+    server_states = [st.ServerStatus(s.name, [r for r in ("hive", "repository") if getattr(s, f"is_{r}")],
                                      not answers[s.name].unreachable, answers[s.name].unreachable)
                      for s in servers]
-    registry = st.parse_registry(repository, url, answers[repository])
     return st.assemble(stage=stage, provider=stage_def.provider, start_phase=start_phase,
                        servers=server_states, answers=answers, hives=hives, swarm_host=swarm_host,
-                       swarm_error=swarm_error,
+                       swarm_error=swarm_error, swarm_skipped=skipped if swarm_host else [],
                        expected_services=[s.name for s in site.services_on(stage)],
-                       registry=registry,
+                       registry=st.parse_registry(repository, url, answers[repository]),
                        volumes=_volumes(volumes, emulated, answers, hives))
 
 
 def _find_swarm(run: Runner, answers: dict[str, st.Answer], hives: list[str],
-                first: str | None) -> tuple[str | None, str | None]:
-    """(hive whose answer holds the swarm sections, None) or (None, why nobody could tell)."""
+                first: str | None) -> tuple[str | None, list[str]]:
+    """(the hive whose answer holds the swarm sections or None, why each hive before it could
+    not tell: unreachable, or its `docker node ls` error — not a swarm manager, no leader, ...)."""
     reasons = []
     for hive in hives:
         answer = answers[hive]
@@ -143,9 +129,9 @@ def _find_swarm(run: Runner, answers: dict[str, st.Answer], hives: list[str],
             answer.sections.update(extra.sections)
         nodes = answer.sections.get("nodes")
         if nodes is not None and nodes.ok:
-            return hive, None
+            return hive, reasons
         reasons.append(f"{hive}: docker node ls: {nodes.error() if nodes else 'no answer'}")
-    return None, "; ".join(reasons) or "no hive in this stage"
+    return None, reasons
 
 
 def _volumes(volumes: list[str], emulated: bool, answers: dict[str, st.Answer],
@@ -166,7 +152,7 @@ def _volumes(volumes: list[str], emulated: bool, answers: dict[str, st.Answer],
             text = "\n".join(section.lines)
             views[hive] = vs.parse_answer(section.rc or 0, text, text)
     result = vs.report(views, volumes)
-    return st.VolumesStatus("drbd", volumes, st.volume_states(views, volumes), result.healthy,
+    return st.VolumesStatus("drbd", volumes, result.states, result.healthy,
                             result.incomplete, result.text)
 
 

@@ -11,8 +11,6 @@ error before anything is asked (cmd_volume_status).
 from __future__ import annotations
 
 import shlex
-import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +18,8 @@ import yaml
 
 from hive_builder import drbd_status
 from hive_builder.errors import HiveError
+from hive_builder.execution.ssh import SSH_FAILED, Runner, batch_runner, failure_reason
 
-# (host, command) -> (exit code, stdout) or (exit code, stdout, stderr)
-Runner = Callable[[str, str], tuple]
-
-SSH_FAILED = 255          # ssh's own exit status: no connection, the command never ran
 SSH_TIMEOUT = 60
 RESOURCE_DIR = "/etc/drbd.d"   # roles/drbd tasks/volume.yml writes <volume>.res there
 MARK = "#hive-volume-status"
@@ -41,16 +36,7 @@ class HiveView:
 
 
 def ssh_runner(ssh_config: Path, ssh: str = "ssh") -> Runner:
-    def run(host: str, command: str) -> tuple[int, str, str]:
-        argv = [ssh, "-F", str(ssh_config), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host, command]
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=SSH_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return SSH_FAILED, "", f"no answer within {SSH_TIMEOUT} s"
-        except OSError as e:
-            raise HiveError(f"cannot run {ssh}: {e.strerror or e}", hint="install the OpenSSH client") from None
-        return proc.returncode, proc.stdout, proc.stderr
-    return run
+    return batch_runner(ssh_config, ssh, connect_timeout=10, timeout=SSH_TIMEOUT)
 
 
 def status_command(volumes: list[str]) -> str:
@@ -67,8 +53,7 @@ def status_command(volumes: list[str]) -> str:
 def parse_answer(code: int, out: str, err: str = "") -> HiveView:
     lines = out.splitlines()
     if code == SSH_FAILED or not lines or lines[0].strip() != MARK:
-        reason = (err.strip().splitlines() or [f"exit code {code}"])[-1]
-        return HiveView(unreachable=reason)
+        return HiveView(unreachable=failure_reason(code, err))
     view = HiveView()
     status_lines = []
     for line in lines[1:]:
@@ -126,10 +111,11 @@ class Report:
     text: str
     healthy: bool                      # no diagnosed problem among the hives that answered
     incomplete: list[str]              # why the state is not fully known (no repair for these)
+    states: dict[str, dict[str, str]] = field(default_factory=dict)   # volume -> hive -> STATE
 
 
 def report(views: dict[str, HiveView], volumes: list[str]) -> Report:
-    parts, healthy, incomplete = [], True, []
+    parts, healthy, incomplete, states = [], True, [], {}
     unreachable = {h: v.unreachable for h, v in views.items() if v.unreachable}
     no_drbd = [h for h, v in views.items() if not v.unreachable and v.no_drbd]
     for h, why in unreachable.items():
@@ -155,6 +141,7 @@ def report(views: dict[str, HiveView], volumes: list[str]) -> Report:
             if h not in rows:
                 state = "UNREACHABLE" if views[h].unreachable else "NOT BUILT"
                 rows[h] = drbd_status.StatusRow(h, volume, "-", "-", "-", state)
+        states[volume] = {h: rows[h].state for h in views}
         parts.extend([""] * bool(parts) + [f"volume {volume}"])
         parts.append(drbd_status.format_status_table([rows[h] for h in views]))
         if findings:
@@ -164,4 +151,5 @@ def report(views: dict[str, HiveView], volumes: list[str]) -> Report:
             parts.append(f"NOT BUILT: {volume} has no resource file on {', '.join(missing)} "
                          f"({RESOURCE_DIR}/{volume}.res): `hive build-volumes -l {volume}` builds it")
             incomplete.append(f"{volume} not built on {', '.join(missing)}")
-    return Report("\n".join(p.rstrip("\n") for p in parts).rstrip() + "\n", healthy, incomplete)
+    return Report("\n".join(p.rstrip("\n") for p in parts).rstrip() + "\n", healthy, incomplete,
+                  states)

@@ -12,14 +12,18 @@ from dataclasses import dataclass, fields
 OK_MARK, FAIL_MARK, PLAY_MARK, NOTE_MARK, WARN_MARK, LIVE_MARK = "\u2713", "\u2717", "\u25b6", "\u00b7", "!", "\u2026"
 STDOUT_TAIL, STDERR_TAIL = 20, 40
 
-_COLORS = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36"}
+_COLORS = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2"}
 
 
 def paint(text: str, color: str | None, enabled: bool) -> str:
     """`text` in an ANSI colour when `enabled` (a tty without NO_COLOR)."""
-    if not enabled or not color or color not in _COLORS:
+    if not enabled or color not in _COLORS:
         return text
     return f"\033[{_COLORS[color]}m{text}\033[0m"
+
+
+def _mark(ok: bool, color: bool) -> str:
+    return paint(OK_MARK, "green", color) if ok else paint(FAIL_MARK, "red", color)
 
 
 def use_color(isatty: bool, environ: Mapping[str, str]) -> bool:
@@ -90,23 +94,16 @@ def play_line(name: str, color: bool = False) -> str:
 def step_line(label: str, tasks: int, counts: Counts, seconds: float, *, failed: bool = False,
               color: bool = False) -> str:
     """`  ✓ docker (12 tasks)  ok=36 changed=3  4.2s` (✗ when a host failed or was unreachable)."""
-    mark = paint(FAIL_MARK, "red", color) if failed else paint(OK_MARK, "green", color)
     noun = "task" if tasks == 1 else "tasks"
-    return (f"  {mark} {label} ({tasks} {noun})  {counts_text(counts, color)}  "
+    return (f"  {_mark(not failed, color)} {label} ({tasks} {noun})  {counts_text(counts, color)}  "
             f"{paint(format_duration(seconds), 'dim', color)}")
 
 
 def host_count_lines(per_host: Mapping[str, Counts], color: bool = False, indent: str = "      ") -> list[str]:
     """One line per host (sorted), aligned: used under a failed step and as the closing recap."""
-    if not per_host:
-        return []
-    width = max(len(h) for h in per_host)
-    lines = []
-    for host in sorted(per_host):
-        c = per_host[host]
-        mark = paint(FAIL_MARK, "red", color) if c.bad else paint(OK_MARK, "green", color)
-        lines.append(f"{indent}{mark} {host.ljust(width)}  {counts_text(c, color)}")
-    return lines
+    width = max(map(len, per_host), default=0)
+    return [f"{indent}{_mark(not per_host[host].bad, color)} {host.ljust(width)}  "
+            f"{counts_text(per_host[host], color)}" for host in sorted(per_host)]
 
 
 def recap_lines(per_host: Mapping[str, Counts], color: bool = False) -> list[str]:
@@ -118,18 +115,14 @@ def task_label(task_name: str, role: str | None) -> str:
     return f"{role} : {task_name}" if role and not task_name.startswith(f"{role} : ") else task_name
 
 
-def _tail(text: str, lines: int) -> tuple[list[str], int]:
-    all_lines = text.rstrip("\n").splitlines()
-    return all_lines[-lines:], max(0, len(all_lines) - lines)
-
-
 def _block(title: str, text: object, limit: int, indent: str) -> list[str]:
-    if text is None or text == "" or text == []:
+    """`title: text` on one line, or its last `limit` lines under `title:`."""
+    if text in (None, "", []):
         return []
     if isinstance(text, list):
         text = "\n".join(str(t) for t in text)
-    text = str(text)
-    shown, cut = _tail(text, limit)
+    all_lines = str(text).rstrip("\n").splitlines()
+    shown, cut = all_lines[-limit:], max(0, len(all_lines) - limit)
     if len(shown) == 1 and not cut:
         return [f"{indent}{title}: {shown[0]}"]
     head = f"{indent}{title} (last {limit} of {limit + cut} lines):" if cut else f"{indent}{title}:"
@@ -174,12 +167,12 @@ def failure_text(host: str, task_name: str, role: str | None, result: Mapping[st
     return "\n".join(lines)
 
 
-def note_lines(notes: Sequence[tuple[str, str]], color: bool = False) -> list[str]:
-    """Messages of debug tasks (`·`) and module warnings (`!`) under their step; each distinct text
-    once, with the hosts that gave it when more than one did."""
+def note_lines(notes: Sequence[tuple[str, str, str]], color: bool = False) -> list[str]:
+    """Messages of debug tasks (`·`, kind "note") and module warnings (`!`, kind "warning") under
+    their step, given as (kind, host, text); each distinct text once, with the number of hosts
+    that gave it when more than one did."""
     seen: dict[tuple[str, str], list[str]] = {}
-    for kind_host, text in notes:
-        kind, _, host = kind_host.partition("|")
+    for kind, host, text in notes:
         seen.setdefault((kind, text), []).append(host)
     lines = []
     for (kind, text), hosts in seen.items():
@@ -207,8 +200,7 @@ def phase_table(rows: Sequence[tuple[str, bool | None, float | None]], total_sec
         if ok is None:
             mark, took = "-", "not run"
         else:
-            mark = paint(OK_MARK, "green", color) if ok else paint(FAIL_MARK, "red", color)
-            took = format_duration(seconds or 0.0)
+            mark, took = _mark(ok, color), format_duration(seconds or 0.0)
         lines.append(f"  {name.ljust(width)}  {mark}   {took}")
     lines.append(f"  {'total'.ljust(width)}      {format_duration(total_seconds)}")
     return "\n".join(lines)

@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from hive_builder.errors import HiveError
 
 ZABBIX_WEB_PORT = 10052
+SSH_FAILED = 255          # ssh's own exit status: no connection, the remote command never ran
+
+# (host, command) -> (exit code, stdout, stderr)
+Runner = Callable[[str, str], tuple]
+
+
+def batch_runner(ssh_config: Path, ssh: str = "ssh", *, connect_timeout: int,
+                 timeout: int) -> Runner:
+    """A non-interactive ssh per call (no password prompt, no stdin): a server that does not
+    accept the connection within connect_timeout, or answer within timeout, gives SSH_FAILED."""
+    def run(host: str, command: str) -> tuple[int, str, str]:
+        argv = [ssh, "-F", str(ssh_config), "-o", "BatchMode=yes",
+                "-o", f"ConnectTimeout={connect_timeout}", "-o", "ServerAliveInterval=5",
+                "-o", "ServerAliveCountMax=2", host, command]
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return SSH_FAILED, "", f"no answer within {timeout} s"
+        except OSError as e:
+            raise HiveError(f"cannot run {ssh}: {e.strerror or e}",
+                            hint="install the OpenSSH client") from None
+        return proc.returncode, proc.stdout, proc.stderr
+    return run
+
+
+def failure_reason(code: int, err: str) -> str:
+    """Why a remote command gave no usable answer: ssh's (or the command's) last error line."""
+    return (err.strip().splitlines() or [f"exit code {code}"])[-1]
 
 
 def parse_hosts(text: str) -> list[str]:

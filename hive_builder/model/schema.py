@@ -52,10 +52,6 @@ def ecma(pattern: re.Pattern[str]) -> str:
     return text
 
 
-def anchored(text: str) -> str:
-    return text if text.startswith("^") else f"^(?:{text})$"
-
-
 def any_case(word: str) -> str:
     return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
 
@@ -87,11 +83,11 @@ STAGE_LIST: Schema = {"type": "array", "items": {"enum": list(STAGES)}}
 WORDS: Schema = {"oneOf": [{"type": "string"},
                            {"type": "array", "items": {"type": ["string", "number"]}}]}
 IP: Schema = {"type": "string", "pattern": rf"^(?:{IPV4}|{IPV6})$"}
-DURATION_PART = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|ms|s|m|h)"
+# the model's duration part, its groups not capturing and its digits ASCII ones (as in ECMA)
+DURATION_PART = re.sub(r"\((?!\?)", "(?:", service_attrs._DURATION_PART.pattern).replace(r"\d", "[0-9]")
 DURATION: Schema = {"oneOf": [{"type": "number", "minimum": 0},
                               {"type": "string", "pattern": rf"^\s*(?:{DURATION_PART})+\s*$"}],
-                    "description": "a duration such as 30s, 1m30s, 1.5s or 500ms, or a number of "
-                                   "seconds"}
+                    "description": f"a duration {service_attrs._DURATION_EXAMPLES}"}
 PROBE_DURATION: Schema = {"oneOf": [{"type": "number", "anyOf": [{"const": 0},
                                                                  {"minimum": 0.001}]},
                                     DURATION["oneOf"][1]],
@@ -222,17 +218,19 @@ def hive_schema() -> Schema:
 
 # ---------------------------------------------------------------- service definitions
 
+# what a service may publish: the protocols of a port the swarm module takes
+PUBLISH_PROTOCOLS = [p for p in ports.PROTOCOLS if p in service_attrs.PUBLISH_PROTOCOLS]
+
+
 def _short_port() -> Schema:
-    protocols = [p for p in ports.PROTOCOLS if p in service_attrs.PUBLISH_PROTOCOLS]
     return {"type": "string", "pattern": rf"^\s*(?:{PORT_NUMBER}:)?{PORT_NUMBER}"
-                                         rf"(?:/(?:{'|'.join(protocols)}))?\s*$"}
+                                         rf"(?:/(?:{'|'.join(PUBLISH_PROTOCOLS)}))?\s*$"}
 
 
 def _long_port() -> Schema:
     number: Schema = {"type": "integer", "minimum": 1, "maximum": 65535}
-    protocols = [p for p in ports.PROTOCOLS if p in service_attrs.PUBLISH_PROTOCOLS]
     return _object({"target_port": number, "published_port": number,
-                    "protocol": {"enum": protocols},
+                    "protocol": {"enum": PUBLISH_PROTOCOLS},
                     "mode": {"enum": [*ports.MODES, None]}},
                    ports.LONG_KEYS, ("target_port",))
 
@@ -493,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     check = "--check" in argv
     stale = []
     for name, text in generated().items():
-        path = SCHEMA_DIR / name
+        path = schema_path(name)
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
         stale.append(name)

@@ -17,16 +17,15 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from hive_builder import drbd_status
+from hive_builder.execution.ssh import SSH_FAILED, failure_reason
 from hive_builder.swarm_extension.hooks import hooks_of_service
-from hive_builder.swarm_extension.vip import VipLabelError, parse_ip_json, parse_vip
+from hive_builder.swarm_extension.vip import VipLabelError, find_present, parse_ip_json, parse_vip
 
 MARK = "#hive-status"
-SSH_FAILED = 255
-REGISTRY_PORT = 5000
 REGISTRY_TIMEOUT = 5            # seconds curl waits for the registry
 REGISTRY_ANSWERING = {200, 401}  # 401: the registry asks for the password, it is up
 OK, KO = "✓", "✗"
@@ -111,8 +110,7 @@ class Answer:
 def parse_answer(code: int, out: str, err: str = "") -> Answer:
     lines = out.splitlines()
     if code == SSH_FAILED or not lines or lines[0].strip() != f"{MARK} begin":
-        reason = (err.strip().splitlines() or [f"exit code {code}"])[-1]
-        return Answer(unreachable=reason)
+        return Answer(unreachable=failure_reason(code, err))
     answer = Answer()
     current: Section | None = None
     for line in lines[1:]:
@@ -215,8 +213,8 @@ class VipStatus:
     label: str                      # HIVE_VIP, HIVE_VIP0 .. HIVE_VIP5, HIVE_VIP_V6, ...
     value: str                      # the label's value: A.B.C.D[/len][@ifname]
     holders: list[str] = field(default_factory=list)
-    error: str | None = None        # invalid label value
     unknown: list[str] = field(default_factory=list)   # hives that could not tell
+    error: str | None = None        # invalid label value
 
     @property
     def ok(self) -> bool:
@@ -250,7 +248,7 @@ class RegistryStatus:
 class VolumesStatus:
     mode: str                       # none | emulated | drbd
     names: list[str] = field(default_factory=list)
-    hosts: dict[str, dict[str, str]] = field(default_factory=dict)   # volume -> hive -> state
+    hosts: dict[str, dict[str, str]] = field(default_factory=dict)   # volume -> hive -> state (drbd)
     healthy: bool | None = None     # drbd only: no diagnosed problem where hives answered
     incomplete: list[str] = field(default_factory=list)
     text: str = ""                  # volume-status's report (drbd only)
@@ -262,8 +260,9 @@ class SiteStatus:
     provider: str
     start_phase: str
     servers: list[ServerStatus]
-    swarm_host: str | None = None
-    swarm_error: str | None = None
+    swarm_host: str | None = None   # the hive whose engine told the swarm part
+    swarm_error: str | None = None  # why no hive could tell
+    swarm_skipped: list[str] = field(default_factory=list)   # why the hives before swarm_host did not
     nodes: list[NodeStatus] = field(default_factory=list)
     services: list[ServiceStatus] = field(default_factory=list)
     vips: list[VipStatus] = field(default_factory=list)
@@ -366,7 +365,7 @@ def parse_services(services: Section | None, tasks: Section | None,
 def parse_vips(service_labels: Section | None, addresses: dict[str, Answer]) -> list[VipStatus]:
     """Each HIVE_VIP* label of a swarm service, with the hives having its address on an interface.
     `addresses`: hive -> its answer (sections `addresses`, `ip -j addr show`)."""
-    held: dict[str, set] = {}
+    held: dict[str, list] = {}      # hive -> its interface addresses
     unknown = []
     for hive, answer in addresses.items():
         section = answer.sections.get("addresses")
@@ -374,7 +373,7 @@ def parse_vips(service_labels: Section | None, addresses: dict[str, Answer]) -> 
             unknown.append(hive)
             continue
         try:
-            held[hive] = {a.interface.ip for a in parse_ip_json("\n".join(section.lines))}
+            held[hive] = parse_ip_json("\n".join(section.lines))
         except (ValueError, KeyError, TypeError):
             unknown.append(hive)
     out = []
@@ -388,7 +387,7 @@ def parse_vips(service_labels: Section | None, addresses: dict[str, Answer]) -> 
             except VipLabelError as e:
                 out.append(VipStatus(hook.service, label, hook.value, error=str(e)))
                 continue
-            holders = sorted(h for h, ips in held.items() if spec.address in ips)
+            holders = sorted(h for h, addrs in held.items() if find_present(addrs, spec.address))
             out.append(VipStatus(hook.service, label, hook.value, holders, unknown=sorted(unknown)))
     return out
 
@@ -421,35 +420,15 @@ def parse_registry(server: str, url: str, answer: Answer) -> RegistryStatus:
     return RegistryStatus(server, url, error=f"no answer (curl exit {section.rc})")
 
 
-def volume_states(views: dict, volumes: list[str]) -> dict[str, dict[str, str]]:
-    """volume -> hive -> OK | SYNCING | ERROR | DOWN | UNREACHABLE | NOT BUILT, from the views of
-    cli/volume_status (the states its table shows)."""
-    out: dict[str, dict[str, str]] = {}
-    for volume in volumes:
-        states = {}
-        asked = {}
-        for hive, view in views.items():
-            if view.unreachable:
-                states[hive] = "UNREACHABLE"
-            elif view.no_drbd or volume in view.missing:
-                states[hive] = "NOT BUILT"
-            else:
-                asked[hive] = view.statuses.get(volume)
-        if asked:
-            diagnosis = drbd_status.diagnose(volume, asked)
-            states.update({r.host: r.state for r in drbd_status.status_rows(diagnosis, asked)})
-        out[volume] = {h: states[h] for h in views}
-    return out
-
-
 def assemble(*, stage: str, provider: str, start_phase: str, servers: list[ServerStatus],
              answers: dict[str, Answer], hives: list[str], swarm_host: str | None,
-             swarm_error: str | None, expected_services: list[str],
-             registry: RegistryStatus | None, volumes: VolumesStatus) -> SiteStatus:
+             swarm_error: str | None, swarm_skipped: Sequence[str] = (),
+             expected_services: list[str], registry: RegistryStatus | None,
+             volumes: VolumesStatus) -> SiteStatus:
     """A SiteStatus from the parsed answers; `answers[swarm_host]` holds the swarm sections."""
     names = [s.name for s in servers]
     status = SiteStatus(stage, provider, start_phase, servers, swarm_host, swarm_error,
-                        registry=registry, volumes=volumes)
+                        list(swarm_skipped), registry=registry, volumes=volumes)
     if swarm_host is None:
         return status
     sw = answers[swarm_host].sections
@@ -491,6 +470,7 @@ def render_text(s: SiteStatus) -> str:
                                   "reachable" if x.reachable else f"unreachable: {x.error}"))
                    for x in s.servers])
     out += ["", "SWARM NODES" + (f" (as {s.swarm_host} sees them)" if s.swarm_host else "")]
+    out += [f"    skipped: {why}" for why in s.swarm_skipped]
     if s.swarm_error:
         out.append(f"  {KO} unknown: {s.swarm_error}")
     else:
@@ -545,55 +525,41 @@ def to_json(s: SiteStatus) -> dict[str, Any]:
     stage, built (true here; a stage never built is only `{"stage": ..., "built": false}`),
     provider, start_phase, healthy (bool), problems ([str], the lines of PROBLEMS),
     servers: [{name, roles: [hive|repository], reachable, error}],
-    swarm: {queried_on (hive or null), error (str or null),
+    swarm: {queried_on (hive or null), error (str or null), skipped ([str]: why each hive before
+            queried_on could not tell),
             nodes: [{hostname, server, status, availability, manager_status, engine_version, ok}],
             missing_nodes: [hive]},
-    services: [{name, deployed, mode, replicas, running, desired, image, nodes: [node],
-                tasks: [{name, node, state, desired_state, error}], ok}]
+    services: [{name, deployed, mode, replicas, running, desired, image,
+                tasks: [{name, node, state, desired_state, error}], nodes: [node], ok}]
               (tasks are those whose desired state is running),
     vips: [{service, label, value, holders: [hive], unknown: [hive], error, ok}],
     marks: [{service, mark, holders: [server], ok}],
-    registry: {server, url, answering, http_code, error} or null,
+    registry: {server, url, http_code, error, answering} or null,
     volumes: {mode: none|emulated|drbd, names: [volume],
               hosts: {volume: {hive: OK|SYNCING|ERROR|DOWN|UNREACHABLE|NOT BUILT}} (drbd only),
               healthy (bool, or null when not drbd), incomplete: [str]}.
     """
+    problems = s.problems()
+    v = s.volumes
     return {
         "stage": s.stage,
         "built": True,
         "provider": s.provider,
         "start_phase": s.start_phase,
-        "healthy": s.healthy,
-        "problems": s.problems(),
-        "servers": [{"name": x.name, "roles": list(x.roles), "reachable": x.reachable,
-                     "error": x.error} for x in s.servers],
-        "swarm": {
-            "queried_on": s.swarm_host,
-            "error": s.swarm_error,
-            "nodes": [{"hostname": n.hostname, "server": n.server, "status": n.status,
-                       "availability": n.availability, "manager_status": n.manager_status,
-                       "engine_version": n.engine_version, "ok": n.ok} for n in s.nodes],
-            "missing_nodes": list(s.missing_nodes),
-        },
-        "services": [{"name": x.name, "deployed": x.deployed, "mode": x.mode,
-                      "replicas": x.replicas, "running": x.running, "desired": x.desired,
-                      "image": x.image, "nodes": x.nodes,
-                      "tasks": [{"name": t.name, "node": t.node, "state": t.state,
-                                 "desired_state": t.desired_state, "error": t.error}
-                                for t in x.tasks],
-                      "ok": x.ok} for x in s.services],
-        "vips": [{"service": v.service, "label": v.label, "value": v.value,
-                  "holders": list(v.holders), "unknown": list(v.unknown), "error": v.error,
-                  "ok": v.ok} for v in s.vips],
-        "marks": [{"service": m.service, "mark": m.mark, "holders": list(m.holders), "ok": m.ok}
-                  for m in s.marks],
-        "registry": None if s.registry is None else {
-            "server": s.registry.server, "url": s.registry.url,
-            "answering": s.registry.answering, "http_code": s.registry.http_code,
-            "error": s.registry.error},
-        "volumes": {"mode": s.volumes.mode, "names": list(s.volumes.names),
-                    "hosts": s.volumes.hosts, "healthy": s.volumes.healthy,
-                    "incomplete": list(s.volumes.incomplete)},
+        "healthy": not problems,
+        "problems": problems,
+        "servers": [asdict(x) for x in s.servers],
+        "swarm": {"queried_on": s.swarm_host, "error": s.swarm_error,
+                  "skipped": list(s.swarm_skipped),
+                  "nodes": [{**asdict(n), "ok": n.ok} for n in s.nodes],
+                  "missing_nodes": list(s.missing_nodes)},
+        "services": [{**asdict(x), "nodes": x.nodes, "ok": x.ok} for x in s.services],
+        "vips": [{**asdict(x), "ok": x.ok} for x in s.vips],
+        "marks": [{**asdict(m), "ok": m.ok} for m in s.marks],
+        "registry": None if s.registry is None else {**asdict(s.registry),
+                                                     "answering": s.registry.answering},
+        "volumes": {"mode": v.mode, "names": list(v.names), "hosts": v.hosts,
+                    "healthy": v.healthy, "incomplete": list(v.incomplete)},
     }
 
 

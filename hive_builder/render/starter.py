@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hive_builder.model.addressing import DEFAULT_INTERNAL_CIDR
+from hive_builder.model.files import HIVE_PLUGIN, SERVICES_PLUGIN
+
 HIVE_FILE = "hive.yml"
 SERVICES_FILE = "services.yml"
 DEFAULT_NAME = "mysite"
@@ -34,7 +37,7 @@ def hive_yml(name: str, schema: str | Path) -> str:
     return modeline(schema) + f"""\
 # Hive definition: the site's name and its stages (private, staging, production).
 # `hive check` validates it and shows the hosts; `hive all` builds the stage (default: private).
-plugin: hive_inventory
+plugin: {HIVE_PLUGIN}
 name: {name}             # servers are named p-hive0.{name} ... (p- for the private stage)
 stages:
   private:
@@ -42,7 +45,7 @@ stages:
     cidr: 10.233.10.0/24 # the stage's network: pick one unused on this machine
     separate_repository: true   # the repository server (registry, logs, backups) is a host of its own
     number_of_hosts: 4          # 3 hives (the swarm's managers) + the repository server
-    internal_cidr: 172.31.252.0/22   # Docker's internal networks (the default); must not overlap cidr
+    internal_cidr: {DEFAULT_INTERNAL_CIDR}   # Docker's internal networks (the default); must not overlap cidr
     # memory_size: 2048           # MB per node container (docker provider: applied as a limit)
     # cpus: 2
   # staging:                      # e.g. existing Debian 12 hosts reached by SSH
@@ -53,10 +56,10 @@ stages:
 
 
 def services_yml(schema: str | Path) -> str:
-    return modeline(schema) + """\
-# Service definitions: every *.yml file of the inventory with `plugin: hive_services`.
+    return modeline(schema) + f"""\
+# Service definitions: every *.yml file of the inventory with `plugin: {SERVICES_PLUGIN}`.
 # Attributes: docs/service-attributes.md. `hive inventory` shows what the model made of them.
-plugin: hive_services
+plugin: {SERVICES_PLUGIN}
 services:
   hello:
     image:                        # built by build-images and pushed to the repository server
@@ -68,7 +71,7 @@ services:
     ports: ["8080:8080"]          # http://<any hive>:8080/ (the swarm's routing mesh)
     # replicas: 2
     # volumes:                    # a volume mirrored between hives (DRBD; emulated on docker)
-    #   - {source: hello_data, target: /srv, type: volume, drbd: {fstype: xfs, size: 1G}}
+    #   - {{source: hello_data, target: /srv, type: volume, drbd: {{fstype: xfs, size: 1G}}}}
 """
 
 

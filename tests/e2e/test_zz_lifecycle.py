@@ -24,6 +24,9 @@ def test_status_of_a_half_stopped_site(site):
     assert any(stopped in p for p in data["problems"]), data["problems"]
     # the swarm is told by a hive that answers (the first one, or the next when its answer failed)
     assert data["swarm"]["queried_on"] in site.hives[:-1], data["swarm"]
+    # each hive asked before it is named with the reason it could not tell
+    before = site.hives[:site.hives.index(data["swarm"]["queried_on"])]
+    assert [why.split(":")[0].split()[0] for why in data["swarm"]["skipped"]] == before, data["swarm"]
     nodes = {n["server"]: n["status"] for n in data["swarm"]["nodes"]}
     assert set(nodes) == set(site.hives) and nodes[stopped] != "Ready", nodes
     assert data["registry"]["answering"] is True

@@ -54,7 +54,13 @@ ROLE_TASKS = """
 """
 
 
-def run_playbook(tmp_path: Path, text: str, **extra_env: str) -> tuple[subprocess.CompletedProcess, str]:
+LOCALHOST = ("-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}")
+
+
+def run_playbook(tmp_path: Path, text: str, *target: str,
+                 **extra_env: str) -> tuple[subprocess.CompletedProcess, str]:
+    """ansible-playbook with the hive_progress callback on `target` (inventory and connection
+    options; default: localhost, local connection); its output and its log."""
     (tmp_path / "pb.yml").write_text(text)
     (tmp_path / "roles" / "myrole" / "tasks").mkdir(parents=True, exist_ok=True)
     (tmp_path / "roles" / "myrole" / "tasks" / "main.yml").write_text(ROLE_TASKS)
@@ -62,8 +68,7 @@ def run_playbook(tmp_path: Path, text: str, **extra_env: str) -> tuple[subproces
     env.update(ANSIBLE_STDOUT_CALLBACK=PROGRESS_CALLBACK, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
                ANSIBLE_LOG_PATH=str(tmp_path / "hive.log"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
                ANSIBLE_RETRY_FILES_ENABLED="False", **extra_env)
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local",
-                           "-e", f"ansible_python_interpreter={sys.executable}", "pb.yml"],
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, *(target or LOCALHOST), "pb.yml"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     return proc, (tmp_path / "hive.log").read_text()
 
@@ -126,12 +131,8 @@ def test_real_run_that_went_well_ends_with_a_clean_recap(tmp_path):
 def test_real_run_unreachable(tmp_path):
     text = ("- hosts: all\n  gather_facts: false\n  tasks:\n    - name: ping it\n"
             "      ansible.builtin.ping:\n")
-    (tmp_path / "pb.yml").write_text(text)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "HIVE_"))}
-    env.update(ANSIBLE_STDOUT_CALLBACK=PROGRESS_CALLBACK, ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
-               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_TIMEOUT="2")
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "nohost.invalid,", "pb.yml"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc, _ = run_playbook(tmp_path, text, "-i", "nohost.invalid,",
+                           ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_TIMEOUT="2")
     assert proc.returncode == 4
     assert "\u2717 UNREACHABLE: nohost.invalid  task: ping it" in proc.stdout
     assert "      msg: " in proc.stdout
@@ -149,7 +150,9 @@ class FakeStream(io.StringIO):
         return self.tty
 
 
-class FakeHost:
+class Named:
+    """A host, role or play: what the plugin asks of them is their name."""
+
     def __init__(self, name):
         self.name = name
 
@@ -157,12 +160,7 @@ class FakeHost:
         return self.name
 
 
-class FakeRole:
-    def __init__(self, name):
-        self.name = name
-
-    def get_name(self):
-        return self.name
+FakeHost = FakeRole = FakePlay = Named
 
 
 class FakeTask:
@@ -178,14 +176,6 @@ class FakeResult:
     def __init__(self, host, task, result, warnings=()):
         self.host, self.task, self.result, self.warnings, self.deprecations = \
             FakeHost(host), task, result, list(warnings), []
-
-
-class FakePlay:
-    def __init__(self, name):
-        self.name = name
-
-    def get_name(self):
-        return self.name
 
 
 class FakeStats:
@@ -229,8 +219,10 @@ def drive(cb):
     cb.v2_playbook_on_stats(FakeStats({"h0": {"ok": 2, "changed": 1}, "h1": {"ok": 1, "failures": 1}}))
 
 
-def test_fake_plain_when_not_a_tty():
-    cb, stream, display = make_callback(False, {})
+# NO_COLOR: plain lines even on a terminal (no colour, no live line)
+@pytest.mark.parametrize("tty, environ", [(False, {}), (True, {"NO_COLOR": "1"})])
+def test_fake_plain_when_not_a_tty_or_no_color(tty, environ):
+    cb, stream, display = make_callback(tty, environ)
     drive(cb)
     out = stream.getvalue()
     assert "\r" not in out and "\033[" not in out
@@ -255,8 +247,16 @@ def test_fake_live_line_and_colour_on_a_tty():
     assert out.endswith("\n")   # the live line is cleared before the end
 
 
-def test_fake_no_color_means_plain_lines_even_on_a_tty():
-    cb, stream, _ = make_callback(True, {"NO_COLOR": "1"})
-    drive(cb)
-    out = stream.getvalue()
-    assert "\r" not in out and "\033[" not in out
+def test_fake_ignore_unreachable_is_counted_as_ansible_does():
+    cb, stream, display = make_callback(False, {})
+    cb.v2_playbook_on_play_start(FakePlay("probe"))
+    task = FakeTask("ping it")
+    task.ignore_unreachable = True
+    cb.v2_playbook_on_task_start(task, False)
+    cb.v2_runner_on_unreachable(FakeResult("h0", task, {"msg": "timed out", "unreachable": True}))
+    cb.v2_playbook_on_stats(FakeStats({"h0": {"ok": 1, "ignored": 1}}))
+    lines = stream.getvalue().splitlines()
+    assert lines[1].startswith("  \u2713 tasks (1 task)  ok=1 ignored=1  ")
+    assert "UNREACHABLE" not in stream.getvalue()
+    assert lines[-1] == "  \u2713 h0  ok=1 ignored=1"
+    assert "...ignoring" in display.logged

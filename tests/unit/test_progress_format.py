@@ -88,8 +88,8 @@ def test_task_label():
 
 
 def test_note_lines_dedupe_per_text():
-    notes = [("note|h0", "DRBD is emulated"), ("note|h1", "DRBD is emulated"),
-             ("warning|h0", "size not applied\nsecond line")]
+    notes = [("note", "h0", "DRBD is emulated"), ("note", "h1", "DRBD is emulated"),
+             ("warning", "h0", "size not applied\nsecond line")]
     assert fmt.note_lines(notes) == ["      \u00b7 DRBD is emulated (2 hosts)",
                                      "      ! size not applied", "        second line"]
 

@@ -1,8 +1,9 @@
 """`hive status` through cmd_status with a fake ssh runner: never built, half-stopped site, swarm
-asked of the next hive when the first is down, DRBD real or emulated, read-only (no lock, no file
-written)."""
+asked of the next hive when the first is down or no manager (and the report says why), DRBD real
+or emulated, read-only (no lock, no file written)."""
 
 import json
+import subprocess
 import threading
 
 import pytest
@@ -23,6 +24,8 @@ SERVICE_DEFS = {"services": {
         {"source": "db_data", "target": "/data", "drbd": {"fstype": "xfs", "size": "1G"}}]},
     "web-agent": {"image": "busybox"}}}
 TIMEOUT = "ssh: connect to host 10.233.40.6 port 22: Connection timed out"
+NOT_MANAGER = ('Error response from daemon: This node is not a swarm manager. Use "docker swarm '
+               'init" or "docker swarm join" to connect this node to swarm and try again.')
 IPS = {"p-hive0.x": ["10.233.40.4"], "p-hive1.x": ["10.233.40.5", "10.233.40.100", "10.233.40.101"],
        "p-hive2.x": ["10.233.40.6"]}
 
@@ -30,8 +33,10 @@ IPS = {"p-hive0.x": ["10.233.40.4"], "p-hive1.x": ["10.233.40.5", "10.233.40.100
 class FakeSite:
     """Answers each server's script from canned outputs of the commands it asks for."""
 
-    def __init__(self, *, down=(), nodes=NODES, services=SERVICES, drbd=None, registry="401"):
-        self.down, self.nodes, self.services = set(down), nodes, services
+    def __init__(self, *, down=(), not_manager=(), nodes=NODES, services=SERVICES, drbd=None,
+                 registry="401"):
+        self.down, self.not_manager = set(down), set(not_manager)   # not_manager: docker node ls fails
+        self.nodes, self.services = nodes, services
         self.drbd = drbd or {}
         self.registry = registry
         self.calls = []
@@ -51,7 +56,9 @@ class FakeSite:
             sections["registry"] = (self.registry, 0 if self.registry != "000" else 7)
         if f"{st.MARK} drbd" in command:
             sections["drbd"] = (f"{vs.MARK}\n" + self.drbd.get(host, ""), 0)
-        if f"{st.MARK} nodes" in command:
+        if f"{st.MARK} nodes" in command and host in self.not_manager:
+            sections.update({n: (NOT_MANAGER, 1) for n in ("nodes", "node-labels", "services")})
+        elif f"{st.MARK} nodes" in command:
             sections.update({"nodes": (self.nodes, 0), "node-labels": (NODE_LABELS, 0),
                              "services": (self.services, 0), "service-labels": (SERVICE_LABELS, 0),
                              "tasks": (TASKS, 0)})
@@ -75,6 +82,14 @@ def built(ctx, hosts=SERVERS, facts=None):
         (ctx.context_dir / "provider_facts.yml").write_text(facts)
 
 
+def degraded(ctx, capsys, run, *, as_json=True):
+    """cmd_status on a degraded site: (what it printed, parsed when JSON; the exit-3 error)."""
+    with pytest.raises(status.SiteDegraded) as e:
+        status.cmd_status(ctx, as_json, runner=run)
+    out = capsys.readouterr().out
+    return (json.loads(out) if as_json else out), e.value
+
+
 def snapshot(*dirs):
     return {str(p): p.stat().st_mtime_ns for d in dirs if d.exists() for p in sorted(d.rglob("*"))}
 
@@ -95,14 +110,12 @@ def test_half_stopped_site_reports_the_rest_and_exits_3(project, capsys):
     root, ctx = project
     built(ctx, facts="drbd: emulated\nipvs: true\n")
     run = FakeSite(down=["p-hive2.x"])
-    with pytest.raises(status.SiteDegraded) as e:
-        status.cmd_status(ctx, False, runner=run)
-    assert e.value.exit_code == 3
-    assert str(e.value).startswith("stage private is degraded: p-hive2.x is unreachable: " + TIMEOUT)
+    out, error = degraded(ctx, capsys, run, as_json=False)
+    assert error.exit_code == 3
+    assert str(error).startswith("stage private is degraded: p-hive2.x is unreachable: " + TIMEOUT)
     # one round-trip per server, each asked only its own part
     assert sorted(run.calls) == [("p-hive0.x", ["addresses", "nodes"]), ("p-hive1.x", ["addresses"]),
                                  ("p-hive2.x", ["addresses"]), ("p-hive3.x", ["registry"])]
-    out = capsys.readouterr().out
     assert f"  ✗ p-hive2.x  hive        unreachable: {TIMEOUT}" in out
     assert "SWARM NODES (as p-hive0.x sees them)" in out
     assert "  ✓ web      HIVE_VIP   10.233.40.100          p-hive1.x" in out
@@ -113,9 +126,7 @@ def test_half_stopped_site_reports_the_rest_and_exits_3(project, capsys):
 def test_json_of_a_half_stopped_site(project, capsys):
     root, ctx = project
     built(ctx, facts="drbd: emulated\n")
-    with pytest.raises(status.SiteDegraded):
-        status.cmd_status(ctx, True, runner=FakeSite(down=["p-hive2.x"]))
-    doc = json.loads(capsys.readouterr().out)
+    doc, _ = degraded(ctx, capsys, FakeSite(down=["p-hive2.x"]))
     assert doc["stage"] == "private" and doc["built"] is True and doc["provider"] == "docker"
     assert doc["start_phase"] == "build-infra" and doc["healthy"] is False
     assert [s["reachable"] for s in doc["servers"]] == [True, True, False, True]
@@ -141,35 +152,55 @@ def test_first_hive_down_the_next_one_answers_for_the_swarm(project, capsys):
     root, ctx = project
     built(ctx, facts="drbd: emulated\n")
     run = FakeSite(down=["p-hive0.x"])
-    with pytest.raises(status.SiteDegraded):
-        status.cmd_status(ctx, True, runner=run)
-    doc = json.loads(capsys.readouterr().out)
+    doc, _ = degraded(ctx, capsys, run)
     assert doc["swarm"]["queried_on"] == "p-hive1.x" and doc["swarm"]["error"] is None
+    assert doc["swarm"]["skipped"] == ["p-hive0.x unreachable"]
     assert run.calls[-1] == ("p-hive1.x", ["nodes"])          # the second round-trip, alone
     assert len(run.calls) == 5
+
+
+def test_first_hive_not_a_manager_says_why_the_next_one_answers(project, capsys):
+    root, ctx = project
+    built(ctx, facts="drbd: emulated\n")
+    run = FakeSite(not_manager=["p-hive0.x"])
+    out, _ = degraded(ctx, capsys, run, as_json=False)
+    assert run.calls[-1] == ("p-hive1.x", ["nodes"])
+    lines = out.splitlines()
+    at = lines.index("SWARM NODES (as p-hive1.x sees them)")
+    assert lines[at + 1] == f"    skipped: p-hive0.x: docker node ls: exit 1: {NOT_MANAGER}"
+    doc, _ = degraded(ctx, capsys, FakeSite(not_manager=["p-hive0.x"]))
+    assert doc["swarm"]["queried_on"] == "p-hive1.x" and doc["swarm"]["error"] is None
+    assert doc["swarm"]["skipped"] == [f"p-hive0.x: docker node ls: exit 1: {NOT_MANAGER}"]
+    assert not any("p-hive0.x" in p for p in doc["problems"])      # p-hive0 is a Ready node
+
+
+def test_first_hive_answers_nothing_skipped(project, capsys):
+    root, ctx = project
+    built(ctx, facts="drbd: emulated\n")
+    out, _ = degraded(ctx, capsys, FakeSite(), as_json=False)
+    assert "skipped" not in out
+    doc, _ = degraded(ctx, capsys, FakeSite())
+    assert doc["swarm"]["queried_on"] == "p-hive0.x" and doc["swarm"]["skipped"] == []
 
 
 def test_no_hive_answers_swarm_unknown(project, capsys):
     root, ctx = project
     built(ctx, facts="drbd: emulated\n")
-    with pytest.raises(status.SiteDegraded) as e:
-        status.cmd_status(ctx, False, runner=FakeSite(down=SERVERS[:3], registry="000"))
-    out = capsys.readouterr().out
+    out, error = degraded(ctx, capsys, FakeSite(down=SERVERS[:3], registry="000"), as_json=False)
     assert "  ✗ unknown: p-hive0.x unreachable; p-hive1.x unreachable; p-hive2.x unreachable" in out
-    assert "SERVICES" not in out
+    assert "SERVICES" not in out and "skipped" not in out     # the reasons are the error itself
     assert "not answering: no answer (curl exit 7)" in out
-    assert "(and 2 more)" in str(e.value)
+    assert "(and 2 more)" in str(error)
 
 
 def test_server_added_after_build_infra_is_not_asked(project, capsys):
     root, ctx = project
     built(ctx, hosts=["p-hive0.x", "p-hive1.x", "p-hive3.x"], facts="drbd: emulated\n")
     run = FakeSite()
-    with pytest.raises(status.SiteDegraded):
-        status.cmd_status(ctx, False, runner=run)
+    out, _ = degraded(ctx, capsys, run, as_json=False)
     assert "p-hive2.x" not in [h for h, _ in run.calls]
     assert "unreachable: not in ssh_config: added to the inventory after the last `hive " \
-           "build-infra`" in capsys.readouterr().out
+           "build-infra`" in out
 
 
 def test_real_drbd_reuses_volume_status(project, capsys):
@@ -179,10 +210,8 @@ def test_real_drbd_reuses_volume_status(project, capsys):
     drbd = {h: (fixtures / f"sync__hive{i}.x.txt").read_text().replace("hive", "p-hive")
             .replace("vol1", "db_data") for i, h in enumerate(SERVERS[:3])}
     run = FakeSite(drbd=drbd)
-    with pytest.raises(status.SiteDegraded):
-        status.cmd_status(ctx, True, runner=run)
+    doc, _ = degraded(ctx, capsys, run)
     assert ("p-hive0.x", ["addresses", "drbd", "nodes"]) in run.calls
-    doc = json.loads(capsys.readouterr().out)
     assert doc["volumes"]["mode"] == "drbd" and doc["volumes"]["names"] == ["db_data"]
     assert doc["volumes"]["hosts"] == {"db_data": {"p-hive0.x": "SYNCING", "p-hive1.x": "SYNCING",
                                                    "p-hive2.x": "OK"}}
@@ -193,9 +222,7 @@ def test_real_drbd_reuses_volume_status(project, capsys):
 def test_drbd_hive_down_is_unreachable_not_down(project, capsys):
     root, ctx = project
     built(ctx, facts="drbd: kernel\n")
-    with pytest.raises(status.SiteDegraded):
-        status.cmd_status(ctx, True, runner=FakeSite(down=["p-hive2.x"]))
-    doc = json.loads(capsys.readouterr().out)
+    doc, _ = degraded(ctx, capsys, FakeSite(down=["p-hive2.x"]))
     assert doc["volumes"]["hosts"]["db_data"]["p-hive2.x"] == "UNREACHABLE"
     assert "DRBD state incomplete: p-hive2.x did not answer" in doc["problems"]
 
@@ -222,7 +249,7 @@ def test_ssh_runner_uses_a_short_connect_timeout(monkeypatch, tmp_path):
     def fake_run(argv, **kw):
         seen["argv"], seen["kw"] = argv, kw
         return Proc()
-    monkeypatch.setattr(status.subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "run", fake_run)
     status.ssh_runner(tmp_path / "ssh_config", "/usr/bin/ssh")("p-hive0.x", "sh -c true")
     argv = seen["argv"]
     assert argv[:3] == ["/usr/bin/ssh", "-F", str(tmp_path / "ssh_config")]
@@ -239,8 +266,6 @@ def test_drbd_without_sudo_is_unknown_with_sudo_s_message(project, capsys):
     def no_sudo(host, command):
         code, out, err = run(host, command)
         return code, out.replace(f"{vs.MARK}\n", "sudo: a password is required\n", 1), err
-    with pytest.raises(status.SiteDegraded):
-        status.cmd_status(ctx, True, runner=no_sudo)
-    doc = json.loads(capsys.readouterr().out)
+    doc, _ = degraded(ctx, capsys, no_sudo)
     assert doc["volumes"]["hosts"]["db_data"] == dict.fromkeys(SERVERS[:3], "UNREACHABLE")
     assert "UNREACHABLE" not in json.dumps(doc["servers"])      # ssh itself worked

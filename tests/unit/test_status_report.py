@@ -230,7 +230,7 @@ def test_registry_answers():
 
 # ---- report --------------------------------------------------------------------------------------
 
-def sample_status(*, down=True):
+def sample_status(*, down=True, swarm_skipped=()):
     answers = {"p-hive0.x": st.parse_answer(0, answer_text({
         "addresses": (ip_json(["10.233.40.4"]), 0), **swarm_sections()})),
         "p-hive1.x": st.parse_answer(0, answer_text({"addresses": (
@@ -243,7 +243,8 @@ def sample_status(*, down=True):
                                not answers[h].unreachable, answers[h].unreachable) for h in SERVERS]
     return st.assemble(stage="private", provider="docker", start_phase="build-infra",
                        servers=servers, answers=answers, hives=HIVES, swarm_host="p-hive0.x",
-                       swarm_error=None, expected_services=["db", "web", "web-agent"],
+                       swarm_error=None, swarm_skipped=swarm_skipped,
+                       expected_services=["db", "web", "web-agent"],
                        registry=st.parse_registry("p-hive3.x", "https://p-hive3.x:5000/v2/",
                                                   answers["p-hive3.x"]),
                        volumes=st.VolumesStatus("emulated", ["db_data"]))
@@ -289,6 +290,8 @@ def test_json_document_has_stable_keys():
     assert doc["servers"][2] == {"name": "p-hive2.x", "roles": ["hive"], "reachable": False,
                                  "error": "ssh: connect to host 10.233.40.6 port 22: Connection timed out"}
     assert doc["swarm"]["queried_on"] == "p-hive0.x" and doc["swarm"]["missing_nodes"] == []
+    assert list(doc["swarm"]) == ["queried_on", "error", "skipped", "nodes", "missing_nodes"]
+    assert doc["swarm"]["skipped"] == []
     assert doc["swarm"]["nodes"][2] == {"hostname": "p-hive2", "server": "p-hive2.x", "status": "Down",
                                         "availability": "Active", "manager_status": "Unreachable",
                                         "engine_version": "24.0.7", "ok": False}
@@ -302,6 +305,19 @@ def test_json_document_has_stable_keys():
                                "answering": True, "http_code": 401, "error": None}
     assert doc["volumes"] == {"mode": "emulated", "names": ["db_data"], "hosts": {}, "healthy": None,
                               "incomplete": []}
+
+
+def test_report_says_why_hives_before_the_swarm_host_were_skipped():
+    why = ["p-hive9.x unreachable",
+           "p-hive8.x: docker node ls: exit 1: Error response from daemon: rpc error: code = "
+           "Unknown desc = The swarm does not have a leader."]
+    status = sample_status(swarm_skipped=why)
+    lines = st.render_text(status).splitlines()
+    at = lines.index("SWARM NODES (as p-hive0.x sees them)")
+    assert lines[at + 1:at + 3] == [f"    skipped: {w}" for w in why]
+    assert lines[at + 3].split() == ["NODE", "STATUS", "AVAILABILITY", "MANAGER", "ENGINE"]
+    assert st.to_json(status)["swarm"]["skipped"] == why
+    assert not any("p-hive9.x" in p or "p-hive8.x" in p for p in status.problems())
 
 
 def test_healthy_site_has_no_problems():

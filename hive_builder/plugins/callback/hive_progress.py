@@ -33,19 +33,12 @@ from ansible.plugins.callback import CallbackBase
 
 from hive_builder.execution import progress_format as fmt
 
+DEBUG_ACTIONS = ("debug", "ansible.builtin.debug", "ansible.legacy.debug")
+
+
 def _role_name(task) -> str | None:
     role = getattr(task, "_role", None)
-    if role is None:
-        return None
-    name = getattr(role, "get_name", None)
-    return name() if callable(name) else str(role)
-
-
-def _task_name(task) -> str:
-    name = task.get_name() if hasattr(task, "get_name") else str(getattr(task, "name", "") or "")
-    role = _role_name(task)
-    prefix = f"{role} : "
-    return name[len(prefix):] if role and name.startswith(prefix) else name
+    return None if role is None else role.get_name()
 
 
 def _message(summary) -> str:
@@ -53,29 +46,25 @@ def _message(summary) -> str:
     return str(getattr(event, "msg", None) or summary)
 
 
-def _bump(table: dict, host: str, status: str, changed: bool = False) -> None:
-    """Count one result as ansible's recap does: a changed result is also ok, an ignored failure
-    is ok too (and changed when it changed something)."""
-    counts = table.setdefault(host, fmt.Counts())
-    if status in ("changed", "ignored"):
-        counts.ok += 1
-    if status == "ignored" and changed:
-        counts.changed += 1
-    setattr(counts, status, getattr(counts, status) + 1)
-
-
 class _Step:
     """Consecutive tasks of one role (or of no role) in one play."""
 
-    def __init__(self, label: str, role: str | None):
-        self.label, self.role = label, role
+    def __init__(self, role: str | None):
+        self.role, self.label = role, role or "tasks"
         self.started = time.monotonic()
         self.tasks = 0
         self.per_host: dict[str, fmt.Counts] = {}
-        self.notes: list[tuple[str, str]] = []
+        self.notes: list[tuple[str, str, str]] = []   # (kind, host, text): fmt.note_lines
 
     def count(self, host: str, status: str, changed: bool = False) -> None:
-        _bump(self.per_host, host, status, changed)
+        """Count one result as ansible's recap does: a changed result is also ok, an ignored
+        failure is ok too (and changed when it changed something)."""
+        counts = self.per_host.setdefault(host, fmt.Counts())
+        if status in ("changed", "ignored"):
+            counts.ok += 1
+        if status == "ignored" and changed:
+            counts.changed += 1
+        setattr(counts, status, getattr(counts, status) + 1)
 
     @property
     def failed(self) -> bool:
@@ -87,11 +76,11 @@ class CallbackModule(CallbackBase):
     CALLBACK_TYPE = "stdout"
     CALLBACK_NAME = "hive_progress"
 
-    def __init__(self, display=None, options=None, stream=None, isatty=None, environ=None):
+    def __init__(self, display=None, options=None, stream=None, environ=None):
         super().__init__(display=display, options=options)
         self._out = stream or sys.stdout
         environ = os.environ if environ is None else environ
-        tty = self._out.isatty() if isatty is None else isatty
+        tty = self._out.isatty()
         self._color = fmt.use_color(tty, environ)
         self._live = fmt.live_enabled(tty, environ)
         self._lock = threading.RLock()
@@ -125,15 +114,15 @@ class CallbackModule(CallbackBase):
             return
         width = shutil.get_terminal_size((100, 24)).columns
         self._out.write("\r\033[K" + fmt.paint(
-            fmt.live_text(self._current, time.monotonic() - self._current_started, width), "dim", True))
+            fmt.live_text(self._current, time.monotonic() - self._current_started, width), "dim",
+            self._color))
         self._out.flush()
         self._live_shown = True
 
     def _tick(self) -> None:
         while not self._stop.wait(1.0):
             with self._lock:
-                if self._current:
-                    self._draw_live()
+                self._draw_live()
 
     def _start_ticker(self) -> None:
         if self._live and self._ticker is None:
@@ -157,49 +146,51 @@ class CallbackModule(CallbackBase):
 
     def _task_started(self, task, handler: bool = False) -> None:
         role = _role_name(task)
-        label = role or "tasks"
         if self._step is not None and self._step.role != role:
             self._close_step()
         if self._step is None:
-            self._step = _Step(label, role)
+            self._step = _Step(role)
         self._step.tasks += 1
-        name = _task_name(task)
+        label = task.get_name()   # "role : name" (ansible's TASK [...] label)
         with self._lock:
-            self._current = fmt.task_label(name, role) + (" (handler)" if handler else "")
+            self._current = label + (" (handler)" if handler else "")
             self._current_started = time.monotonic()
             self._draw_live()
-        self._log(f"{'RUNNING HANDLER' if handler else 'TASK'} [{fmt.task_label(name, role)}]")
+        self._log(f"{'RUNNING HANDLER' if handler else 'TASK'} [{label}]")
 
-    def _count(self, result, status: str) -> None:
-        host = result.host.get_name()
-        changed = bool(result.result.get("changed", False))
+    def _count(self, result, status: str) -> _Step:
+        """Count the result in the current step (which it returns)."""
         if self._step is None:   # a result outside any announced task (should not happen)
-            self._step = _Step("tasks", None)
-        self._step.count(host, status, changed)
+            self._step = _Step(None)
+        self._step.count(result.host.get_name(), status, bool(result.result.get("changed", False)))
+        return self._step
 
-    def _warnings(self, result) -> None:
+    def _warnings(self, result, step: _Step) -> None:
         """Module warnings: a compact note under the step (and the log); deprecations: log only."""
         host = result.host.get_name()
         for w in getattr(result, "warnings", None) or ():
             text = _message(w)
             self._log(f"[WARNING]: {host}: {text}")
-            if self._step is not None:
-                self._step.notes.append((f"warning|{host}", text))
+            step.notes.append(("warning", host, text))
         for d in getattr(result, "deprecations", None) or ():
             self._deprecations += 1
             self._log(f"[DEPRECATION WARNING]: {host}: {_message(d)}")
 
-    def _debug_notes(self, result) -> None:
+    @staticmethod
+    def _debug_notes(result, step: _Step) -> None:
         """debug tasks' `msg`: the playbooks' messages for the user."""
-        if getattr(result.task, "action", "") not in ("debug", "ansible.builtin.debug", "ansible.legacy.debug"):
-            return
         res = result.result
         items = res.get("results") if isinstance(res.get("results"), list) else [res]
         host = result.host.get_name()
         for item in items:
-            if isinstance(item, dict) and "msg" in item and not item.get("skipped") and self._step is not None:
+            if isinstance(item, dict) and "msg" in item and not item.get("skipped"):
                 msg = item["msg"]
-                self._step.notes.append((f"note|{host}", msg if isinstance(msg, str) else json.dumps(msg)))
+                step.notes.append(("note", host, msg if isinstance(msg, str) else json.dumps(msg)))
+
+    def _failure(self, result, unreachable: bool = False) -> None:
+        self._emit(fmt.failure_text(result.host.get_name(), result.task.get_name(),
+                                    _role_name(result.task), result.result,
+                                    unreachable=unreachable, color=self._color))
 
     def _log_result(self, word: str, result, show: bool = False, failed: bool = False) -> None:
         label = self.host_label(result) + ("]: FAILED!" if failed else "]")
@@ -231,10 +222,11 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         status = "changed" if result.result.get("changed", False) else "ok"
-        self._count(result, status)
-        self._warnings(result)
-        self._debug_notes(result)
-        is_debug = str(getattr(result.task, "action", "")).endswith("debug")
+        step = self._count(result, status)
+        self._warnings(result, step)
+        is_debug = getattr(result.task, "action", "") in DEBUG_ACTIONS
+        if is_debug:
+            self._debug_notes(result, step)
         self._log_result(status, result, show=is_debug or self._run_is_verbose(result))
 
     def v2_runner_on_skipped(self, result):
@@ -242,23 +234,23 @@ class CallbackModule(CallbackBase):
         self._log_result("skipping", result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._warnings(result)
-        if ignore_errors:
-            self._count(result, "ignored")
-            self._log_result("fatal", result, show=True, failed=True)
-            self._log("...ignoring")
-            return
-        self._count(result, "failed")
+        self._warnings(result, self._count(result, "ignored" if ignore_errors else "failed"))
         self._log_result("fatal", result, show=True, failed=True)
-        self._emit(fmt.failure_text(result.host.get_name(), _task_name(result.task), _role_name(result.task),
-                                    result.result, color=self._color))
+        if ignore_errors:
+            self._log("...ignoring")
+        else:
+            self._failure(result)
 
     def v2_runner_on_unreachable(self, result):
-        self._count(result, "unreachable")
+        # ignore_unreachable: ansible's recap counts the host ok and ignored, and goes on with it
+        ignored = bool(getattr(result.task, "ignore_unreachable", False))
+        self._count(result, "ignored" if ignored else "unreachable")
         self._log(f"fatal: [{self.host_label(result)}]: UNREACHABLE! => "
                   f"{self._dump_results(result.result, indent=4)}")
-        self._emit(fmt.failure_text(result.host.get_name(), _task_name(result.task), _role_name(result.task),
-                                    result.result, unreachable=True, color=self._color))
+        if ignored:
+            self._log("...ignoring")
+        else:
+            self._failure(result, unreachable=True)
 
     def v2_runner_item_on_ok(self, result):
         word = "changed" if result.result.get("changed", False) else "ok"
@@ -274,7 +266,7 @@ class CallbackModule(CallbackBase):
     def v2_runner_retry(self, result):
         attempts = result.result.get("attempts", "?")
         retries = result.result.get("retries", "?")
-        self._log(f"FAILED - RETRYING: [{self.host_label(result)}]: {_task_name(result.task)} "
+        self._log(f"FAILED - RETRYING: [{self.host_label(result)}]: {result.task.get_name()} "
                   f"({attempts} of {retries})")
         with self._lock:
             base = self._current.split("  [retry", 1)[0]
@@ -301,9 +293,6 @@ class CallbackModule(CallbackBase):
                                         unreachable=s["unreachable"], skipped=s["skipped"],
                                         rescued=s["rescued"], ignored=s["ignored"])
             self._log(f"{host} : {fmt.counts_text(per_host[host])}")
-        with self._lock:
-            self._current = ""
-            self._clear_live()
         # always: per-host counts are how an operator sees that a second run changed nothing
         self._emit("\n".join(fmt.recap_lines(per_host, self._color)))
         if self._deprecations:
