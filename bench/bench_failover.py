@@ -19,13 +19,13 @@ TEMP_DIR is accepted for symmetry with `hive -W`; nothing is written there.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+from http.client import HTTPException
 from pathlib import Path
 
 POLL = 0.3
@@ -99,11 +99,11 @@ class Site:
         return set(self.docker("node", "ls", "--format", "{{.Hostname}}").split())
 
 
-def http(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=0.5) as r:
             return r.status == 200
-    except (OSError, http.client.HTTPException):      # refused, timed out, cut off: not answering yet
+    except (OSError, HTTPException):      # refused, timed out, cut off: not answering yet
         return False
 
 
@@ -120,7 +120,7 @@ def settled(site: Site, vip: str, url: str) -> bool:
     managers_ok = len(nodes) == len(site.hives) and all(s[:1] == ["Ready"] and len(s) == 2 for s in nodes.values())
     run = site.running()
     return (managers_ok and len(run) == 1 and site.containers() == 1 and site.vip_holders(vip) == run
-            and http(url))
+            and answers(url))
 
 
 def trial(site: Site, case: str, vip: str, url: str) -> dict:
@@ -134,7 +134,7 @@ def trial(site: Site, case: str, vip: str, url: str) -> dict:
         wait("task moved", lambda: len(site.running()) == 1 and settled(site, vip, url))
     if site.running() != [victim]:
         raise SystemExit(f"bench_failover: could not move {site.service} onto {victim}")
-    wait("VIP on the victim", lambda: site.vip_holders(vip) == [victim] and http(url))
+    wait("VIP on the victim", lambda: site.vip_holders(vip) == [victim] and answers(url))
 
     t0 = time.monotonic()
     stopper = subprocess.Popen(["docker", "stop", victim], stdout=subprocess.DEVNULL)
@@ -151,7 +151,7 @@ def trial(site: Site, case: str, vip: str, url: str) -> dict:
         # The victim answers until its dockerd has stopped the task: only count answers after that.
         if stopped is None and stopper.poll() is not None:
             stopped = time.monotonic() - t0
-        if answered is None and stopped is not None and http(url):
+        if answered is None and stopped is not None and answers(url):
             answered = time.monotonic() - t0
         time.sleep(POLL)
     stopper.wait()

@@ -41,5 +41,11 @@ ensure_docker_engine() {
 ensure_venv() {
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+  # the distribution was named hive-builder before: both would own bin/hive
+  if "$VENV/bin/python" -m pip show hive-builder >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip uninstall -y -q hive-builder
+  fi
   "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+  # the Ansible collections the playbooks use (hive_builder/ansible-requirements.yml)
+  "$VENV/bin/hive" collections >/dev/null 2>&1 || "$VENV/bin/hive" collections --install
 }

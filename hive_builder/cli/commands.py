@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -262,9 +263,23 @@ def cmd_check(ctx: Context, command: str) -> None:
 
 
 def cmd_inventory(ctx: Context, command: str) -> None:
-    from hive_builder.execution.ansible import run_inventory_list
-    with session(ctx, command):
-        run_inventory_list(ctx.values)
+    """What `ansible-inventory --list` prints with the generated ansible.cfg. Printed from the
+    model and the group_vars/host_vars files when that is sure to be the same (no other
+    inventory source, plugin or ANSIBLE_* setting...): ansible's own run takes seconds per
+    thousand hosts, all in resolving each host's variables."""
+    from hive_builder.execution.ansible import run_inventory_list, write_generated_files
+    from hive_builder.inventory_json import NeedsAnsible, direct_listing, dumps_listing
+    with session(ctx, command) as site:
+        try:
+            text = dumps_listing(direct_listing(site, ctx.values, os.environ))
+        except NeedsAnsible as why:
+            if ctx.values.get("verbose"):
+                say(f"hive inventory: through ansible-inventory ({why})")
+            run_inventory_list(ctx.values)
+            return
+        write_generated_files(ctx.values)  # left for a later plain ansible run (manual §6.10)
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def cmd_volume_status(ctx: Context, command: str) -> None:
@@ -358,35 +373,30 @@ def _provider_check(ctx: Context, site, *, offline_only: bool) -> None:
 
 
 def cmd_all(ctx: Context, command: str) -> None:
+    from hive_builder.execution.progress_format import phase_table, use_color
     start = str(ctx.values.get("start_phase") or phases.PHASES[0].name)
     todo = phases.phases_from(start)
     with session(ctx, command) as site:
         say(f"running phases {', '.join(todo)} on stage {ctx.stage}")
         started = time.monotonic()
         done: dict[str, tuple[bool, float]] = {}   # phase -> (succeeded, seconds), for the table
-
-        def table() -> None:
-            import os
-            from hive_builder.execution.progress_format import phase_table, use_color
+        try:
+            for phase_name in todo:
+                phase_started = time.monotonic()
+                try:
+                    if phase_name == phases.PHASES[0].name:
+                        preflight_provider(ctx, site)
+                    _run_and_record(ctx.with_values(phase=phase_name), phase_name)
+                except HiveError as e:
+                    done[phase_name] = (False, time.monotonic() - phase_started)
+                    resume = f"`hive all` resumes at {phase_name}"
+                    raise HiveError(e.message, hint=f"{e.hint}; {resume}" if e.hint else resume) from None
+                done[phase_name] = (True, time.monotonic() - phase_started)
+        finally:   # after a failure or an interruption too: what ran, and how long it took
             rows = [(name, *done.get(name, (None, None))) for name in todo]
             say(phase_table(rows, time.monotonic() - started,
                             color=use_color(sys.stderr.isatty(), os.environ)))
-
-        for phase_name in todo:
-            if phase_name == phases.PHASES[0].name:
-                preflight_provider(ctx, site)
-            phase_started = time.monotonic()
-            try:
-                _run_and_record(ctx.with_values(phase=phase_name), phase_name)
-            except HiveError as e:
-                done[phase_name] = (False, time.monotonic() - phase_started)
-                table()
-                resume = f"`hive all` resumes at {phase_name}"
-                raise HiveError(e.message, hint=f"{e.hint}; {resume}" if e.hint else resume) from None
-            done[phase_name] = (True, time.monotonic() - phase_started)
-        table()
-        say(f"all {len(todo)} phases succeeded on stage {ctx.stage} "
-            f"({time.monotonic() - started:.0f}s)")
+        say(f"all {len(todo)} phases succeeded on stage {ctx.stage}")
 
 
 def _run_and_record(ctx: Context, phase_name: str) -> None:

@@ -7,6 +7,7 @@ lets its global activation find this entry point."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import tempfile
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with _sigterm_as_interrupt():
         try:
+            if args.command == "collections":  # needs no project
+                from hive_builder.cli.collections_cmd import cmd_collections
+                cmd_collections(install=args.install)
+                return 0
             ctx = build_context(cli_values(args))
             dispatch(args, ctx, commands.describe_argv(argv))
             return 0
@@ -86,6 +91,8 @@ def dispatch(args, ctx, command: str) -> None:
 def _autocomplete(parser) -> None:
     """Answer a shell's completion request (argcomplete sets _ARGCOMPLETE) and exit; otherwise
     nothing. Without argcomplete installed, no completion and no error."""
+    if "_ARGCOMPLETE" not in os.environ:   # not a completion request: spare every run the import
+        return
     try:
         import argcomplete
     except ImportError:
@@ -93,17 +100,18 @@ def _autocomplete(parser) -> None:
     argcomplete.autocomplete(parser)
 
 
-# Collections the playbooks, roles and plugins use (grep `community.`/`ansible.posix` there);
-# shipped by the `ansible` package from PyPI.
-COLLECTIONS = ("ansible.posix", "community.crypto", "community.docker", "community.general")
-
-
 def version_text() -> str:
-    """`hive --version`: hive-builder, ansible-core, the ansible package and the collections."""
-    lines = [f"hive-builder {_distribution_version('hive-builder')}",
-             f"ansible-core {_distribution_version('ansible-core')}",
-             f"ansible (collections bundle) {_distribution_version('ansible')}"]
-    lines += [f"  {name} {collection_version(name)}" for name in COLLECTIONS]
+    """`hive --version`: swarmhive, ansible-core, and the collections ansible-playbook will load
+    (the first copy along its search path, as `hive collections` shows)."""
+    from hive_builder.execution import collection_deps as deps
+    paths = deps.search_path({"ANSIBLE_COLLECTIONS_PATH": deps.ansible_collections_path(os.environ)},
+                             sys.path)
+    from hive_builder import __version__
+    lines = [f"swarmhive {__version__} (hive-builder 2.3.1 inventories)",
+             f"ansible-core {_distribution_version('ansible-core')}"]
+    for c in deps.required():
+        found = deps.find(c, paths)
+        lines.append(f"  {c.name} {found.version if found else 'not installed'}")
     lines.append(f"python {sys.version.split()[0]} ({sys.executable})")
     return "\n".join(lines) + "\n"
 
@@ -114,26 +122,6 @@ def _distribution_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "not installed"
-
-
-def collection_version(name: str, search_path: list[str] | None = None) -> str:
-    """Version in MANIFEST.json of the first `ansible_collections/<ns>/<name>` found (the order
-    Python imports them), without importing Ansible."""
-    import importlib.util
-    import json
-    import os
-    if search_path is None:
-        spec = importlib.util.find_spec("ansible_collections")
-        search_path = list(spec.submodule_search_locations or []) if spec else []
-    namespace, _, short = name.partition(".")
-    for base in search_path:
-        manifest = os.path.join(base, namespace, short, "MANIFEST.json")
-        try:
-            with open(manifest) as f:
-                return str(json.load(f)["collection_info"]["version"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return "not installed"
 
 
 @contextlib.contextmanager

@@ -29,6 +29,8 @@ DESCRIPTIONS = {
     "restore": "restore services from their latest backup on the repository server",
     "status": "show the state of a built stage: servers, swarm nodes, services, VIPs, registry, "
               "volumes",
+    "collections": "list the Ansible collections hive needs and the copies ansible will load; "
+                   "install them",
 }
 
 # What `-l NAME[,NAME...]` names in each subcommand that takes it (phases.py limit rules and the
@@ -79,6 +81,10 @@ EPILOGS = {
     "check": "examples:\n"
              "  hive check                   validate the inventory of the current stage\n"
              "  hive check -s production     of the stage production",
+    "collections": "examples:\n"
+                   "  hive collections             what is needed and what ansible will load\n"
+                   "  hive collections --install   install the missing ones (Galaxy, else the\n"
+                   "                               `ansible` bundle's wheel from PyPI)",
     "init": "examples:\n  hive init                    create .hive/ in the current directory",
     "set": "examples:\n"
            "  hive set                     every settable variable, its value and where it comes "
@@ -241,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(the current stage, or global for a global variable)")
         if name == "status":
             sp.add_argument("--json", action="store_true", help="print the state as JSON")
+        if name == "collections":
+            sp.add_argument("--install", action="store_true",
+                            help="install the missing or incompatible collections into this "
+                                 "Python's site-packages (else ~/.ansible/collections)")
     return parser
 
 
@@ -259,7 +269,7 @@ class _VersionAction(argparse.Action):
 
 # Not variables: options of single subcommands, handled by main.dispatch.
 NOT_VARIABLES = frozenset({"command", "variable_name", "value", "unset", "service", "follow",
-                           "lines", "errors", "yes", "json"})
+                           "lines", "errors", "yes", "json", "install"})
 
 
 def cli_values(args: argparse.Namespace) -> dict[str, object]:

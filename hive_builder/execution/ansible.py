@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hive_builder import phases
+from hive_builder.execution import collection_deps
 from hive_builder.config.catalogue import VARIABLES, variable
 from hive_builder.errors import HiveError
 from hive_builder.render.ansible_cfg import render_ansible_cfg
@@ -57,6 +58,7 @@ def ansible_environment(values: Mapping[str, object], files: GeneratedFiles,
     """Environment of ansible: ours on top of the caller's (credentials only when set)."""
     env = dict(os.environ if base is None else base)
     env["ANSIBLE_CONFIG"] = str(files.ansible_cfg)
+    env["ANSIBLE_COLLECTIONS_PATH"] = collection_deps.ansible_collections_path(env)
     for var in VARIABLES:
         value = values.get(var.name)
         if var.env and value not in (None, ""):
@@ -117,6 +119,7 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
         # refused before anything runs: an unknown tag would make ansible run nothing at all
         roles_path = str(values.get("roles_path") or "").split(":")
         tags = phases.check_tags(str(tags), phases.playbook_tags(playbook, roles_path), phase_name)
+    collection_deps.check()
     files = write_generated_files(values)
     argv = phases.playbook_argv(
         phase_name, stage=str(values["stage"]), playbook=playbook, vars_file=files.vars_yml,

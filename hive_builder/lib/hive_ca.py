@@ -9,11 +9,62 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hive_ca
 short_description: Create the hive site certificate authority if missing
+description:
+  - Creates the site CA of a hive stage, C(cakey.pem) (RSA, mode 0600) and C(cacert.pem), in
+    O(ca_dir), and keeps C(extfile-ca.cnf) there up to date.
+  - Idempotent. An existing key and certificate are never replaced, since the servers trust them.
+  - Runs on the mother with the Python that runs hive (it imports C(hive_builder)).
+author: swarmhive contributors
+requirements:
+  - cryptography
+  - hive_builder importable by the module's Python
 options:
-  ca_dir: {type: path, required: true, description: directory of the CA files}
-  hive_name: {type: str, required: true}
-  sub_prefix: {type: str, description: "subject prefix (default /DC= labels of the hive name)"}
-  valid_days: {type: int, default: 36500}
+  ca_dir:
+    description: Directory of the CA files; created (mode 0700) when missing.
+    type: path
+    required: true
+  hive_name:
+    description: Name of the hive; the CA's subject is O(sub_prefix) followed by C(CN=ca.<hive_name>).
+    type: str
+    required: true
+  sub_prefix:
+    description:
+      - Subject prefix, such as C(/O=Example/) (a missing final C(/) is added).
+      - When omitted, the labels of O(hive_name) as C(/DC=) components, the last label first
+        (C(/DC=com/DC=example/) for C(example.com)).
+    type: str
+  valid_days:
+    description: Validity of a new CA certificate, in days.
+    type: int
+    default: 36500
+notes:
+  - Supports check mode; nothing is written in check mode.
+"""
+
+EXAMPLES = r"""
+- name: Create the site CA
+  hive_ca:
+    ca_dir: "{{ hive_context_dir }}/ca"
+    hive_name: "{{ hive_name }}"
+    sub_prefix: "{{ hive_sub_prefix | default(omit) }}"
+"""
+
+RETURN = r"""
+ca_cert:
+  description: Path of the CA certificate.
+  returned: success
+  type: path
+  sample: /home/admin/mysite/.hive/private/ca/cacert.pem
+ca_key:
+  description: Path of the CA private key.
+  returned: success
+  type: path
+  sample: /home/admin/mysite/.hive/private/ca/cakey.pem
+subject:
+  description: Subject of the CA certificate.
+  returned: success
+  type: str
+  sample: /DC=com/DC=example/CN=ca.example.com
 """
 
 import datetime

@@ -11,24 +11,160 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hive_provider
 short_description: Provision, halt or destroy the servers of a hive stage
+description:
+  - Brings the servers of a hive stage to O(state) through the hive provider named O(provider),
+    writes the stage's C(ssh_config) in O(context_dir), and returns the provider's facts.
+  - The per-server lists O(private_ips), O(server_groups), O(root_passwords), O(sshd_ports),
+    O(ssh_source_ips) and O(sizes) are in the order of O(servers); an empty list means no value
+    for every server.
+  - Runs on the mother with the Python that runs hive (it imports C(hive_builder)); the
+    build-infra phase calls it with host variables of the inventory.
+author: swarmhive contributors
+requirements:
+  - hive_builder importable by the module's Python
 options:
-  provider: {type: str, required: true}
-  state: {type: str, choices: [present, halted, absent], default: present}
-  hive_name: {type: str, required: true}
-  stage: {type: str, required: true}
-  cidr: {type: str, required: true}
-  context_dir: {type: path, required: true}
-  root_dir: {type: path}
-  admin: {type: str, default: admin}
-  private_key_path: {type: path}
-  public_key_path: {type: path}
-  servers: {type: list, elements: str, required: true, description: inventory names of the stage's servers}
-  private_ips: {type: list, elements: str, required: true, description: hive_private_ip of each server}
-  server_groups: {type: list, elements: list, description: group_names of each server}
-  root_passwords: {type: list, elements: str, no_log: true, description: hive_root_password of each ('' if none)}
-  sshd_ports: {type: list, elements: str, description: hive_sshd_port of each ('' if none)}
-  ssh_source_ips: {type: list, elements: raw, description: hive_ssh_source_ips of each ([] if none)}
-  sizes: {type: list, elements: raw, description: "per server, a list of hive_memory_size, hive_cpus, hive_disk_size, hive_mirrored_disk_size, hive_instance_type ('' if unset)"}
+  provider:
+    description: Name of the provider, such as C(docker) or C(prepared).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or starts the servers, V(halted) stops them, V(absent) removes them.
+    type: str
+    choices: [present, halted, absent]
+    default: present
+  hive_name:
+    description: Name of the hive (the inventory's C(name)).
+    type: str
+    required: true
+  stage:
+    description: Stage whose servers are acted on, such as C(private).
+    type: str
+    required: true
+  cidr:
+    description: Network of the stage's servers, such as C(192.168.0.0/24).
+    type: str
+    required: true
+  context_dir:
+    description: The stage's context directory (C(.hive/<stage>)) where keys, C(ssh_config) and
+      provider facts are kept.
+    type: path
+    required: true
+  root_dir:
+    description: Root directory of the hive project; by default the parent of C(.hive).
+    type: path
+  admin:
+    description: Name of the administrator user that hive logs in as on the servers.
+    type: str
+    default: admin
+  private_key_path:
+    description: Private SSH key of the administrator user; by default C(id_rsa) in O(context_dir).
+    type: path
+  public_key_path:
+    description: Public SSH key of the administrator user; by default O(private_key_path) with C(.pub) added.
+    type: path
+  servers:
+    description: Inventory names of the stage's servers.
+    type: list
+    elements: str
+    required: true
+  private_ips:
+    description: C(hive_private_ip) of each server.
+    type: list
+    elements: str
+    required: true
+  server_groups:
+    description: C(group_names) of each server.
+    type: list
+    elements: list
+    default: []
+  root_passwords:
+    description: C(hive_root_password) of each server (V('') if none).
+    type: list
+    elements: str
+    default: []
+  sshd_ports:
+    description: C(hive_sshd_port) of each server (V('') if none).
+    type: list
+    elements: str
+    default: []
+  ssh_source_ips:
+    description: C(hive_ssh_source_ips) of each server (V([]) if none).
+    type: list
+    elements: raw
+    default: []
+  sizes:
+    description:
+      - For each server, the list of its C(hive_memory_size), C(hive_cpus), C(hive_disk_size),
+        C(hive_mirrored_disk_size) and C(hive_instance_type) (V('') if unset).
+      - A provider applies those it can and reports the others.
+    type: list
+    elements: raw
+    default: []
+notes:
+  - Does not support check mode.
+"""
+
+EXAMPLES = r"""
+- name: Build the servers of the stage
+  hive_provider:
+    provider: docker
+    state: present
+    hive_name: example.com
+    stage: private
+    cidr: 192.168.0.0/24
+    context_dir: /home/admin/site/.hive/private
+    servers: [p-hive0.example.com, p-hive1.example.com]
+    private_ips: [192.168.0.4, 192.168.0.5]
+
+- name: Stop them
+  hive_provider:
+    provider: docker
+    state: halted
+    hive_name: example.com
+    stage: private
+    cidr: 192.168.0.0/24
+    context_dir: /home/admin/site/.hive/private
+    servers: [p-hive0.example.com, p-hive1.example.com]
+    private_ips: [192.168.0.4, 192.168.0.5]
+"""
+
+RETURN = r"""
+provider:
+  description: The provider used.
+  returned: success
+  type: str
+  sample: docker
+state:
+  description: The state the servers were brought to.
+  returned: success
+  type: str
+  sample: present
+ssh_config:
+  description: Path of the stage's ssh_config.
+  returned: success
+  type: path
+  sample: /home/admin/site/.hive/private/ssh_config
+provider_facts:
+  description: Facts of the provider about the stage's platform (recorded in C(provider_facts.yml)).
+  returned: success
+  type: dict
+host_probe:
+  description: Shell command that the build-infra phase runs on every server for
+    M(hive_provider_facts); empty when the provider needs no probe.
+  returned: success
+  type: str
+servers:
+  description: Names of the servers acted on.
+  returned: success
+  type: list
+  elements: str
+  sample: [p-hive0.example.com, p-hive1.example.com]
+msg:
+  description: What the provider reported, or a summary.
+  returned: always
+  type: str
+  sample: "docker: stage private present"
 """
 
 from ansible.module_utils.basic import AnsibleModule

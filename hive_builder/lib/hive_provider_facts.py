@@ -12,10 +12,52 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hive_provider_facts
 short_description: Record a hive stage's provider facts from a probe run on its servers
+description:
+  - For providers whose platform facts come from the servers (such as C(prepared)), turns the
+    outputs of the provider's host probe (the C(host_probe) that M(hive_provider) returns), run
+    on every server, into C(provider_facts.yml) in O(context_dir).
+  - Fails for a provider that records its facts without probing the servers.
+  - Runs on the mother with the Python that runs hive (it imports C(hive_builder)).
+author: swarmhive contributors
+requirements:
+  - hive_builder importable by the module's Python
 options:
-  provider: {type: str, required: true}
-  context_dir: {type: path, required: true}
-  probes: {type: dict, required: true, description: server name -> stdout of the provider's host_probe}
+  provider:
+    description: Name of the provider, such as C(prepared).
+    type: str
+    required: true
+  context_dir:
+    description: The stage's context directory (C(.hive/<stage>)).
+    type: path
+    required: true
+  probes:
+    description: Server name to the standard output of the provider's host probe on that server.
+    type: dict
+    required: true
+notes:
+  - Does not support check mode.
+"""
+
+EXAMPLES = r"""
+- name: Record what the servers said
+  hive_provider_facts:
+    provider: prepared
+    context_dir: "{{ hive_context_dir }}"
+    probes: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, ['provider_host_probe', 'stdout']))) }}"
+  delegate_to: "{{ hive_mother }}"
+  run_once: true
+"""
+
+RETURN = r"""
+provider_facts:
+  description: The facts recorded.
+  returned: success
+  type: dict
+msg:
+  description: What the provider reported, or a summary.
+  returned: always
+  type: str
+  sample: "prepared: provider facts recorded"
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -10,6 +10,104 @@ templates, macros, media) is kept: links and macros are only ever added or corre
 
 from __future__ import annotations
 
+DOCUMENTATION = r"""
+module: hive_zabbix
+short_description: Bring a Zabbix 6.0 server's configuration to the hive site's wanted state
+description:
+  - Talks to the Zabbix JSON-RPC API at O(url), from the repository server itself (the frontend
+    listens on its loopback).
+  - Sets the password of the user C(Admin) to O(admin_password) when the server still accepts the
+    package's default (C(zabbix)).
+  - Imports the hive templates O(templates) when O(templates_digest) differs from the one recorded
+    in the global macro C({$HIVE.TEMPLATES.DIGEST}).
+  - Creates the host groups O(host_groups) and those named by O(hosts), registers or corrects one
+    host per entry of O(hosts), and deletes the hosts named by O(remove_hosts).
+  - What users added in the web console (other templates, macros, media) is kept; links and
+    macros are only ever added or corrected.
+author: swarmhive contributors
+options:
+  url:
+    description: URL of the Zabbix API.
+    type: str
+    default: http://127.0.0.1:10052/api_jsonrpc.php
+  admin_password:
+    description: Password of the Zabbix user C(Admin).
+    type: str
+    required: true
+  templates:
+    description: Zabbix export document (YAML) of the hive templates; V('') imports nothing.
+    type: str
+    default: ''
+  templates_digest:
+    description: Digest of O(templates), recorded after an import.
+    type: str
+    default: ''
+  host_groups:
+    description: Host groups to create when missing.
+    type: list
+    elements: str
+    default: []
+  hosts:
+    description:
+      - Hosts to register, each a dictionary with the keys C(name) (host name), C(ip) (address of
+        its agent interface, port 10050), C(groups) and C(templates) (lists of names) and
+        optionally C(macros) (macro name to value).
+    type: list
+    elements: dict
+    default: []
+  remove_hosts:
+    description: Names of hosts to delete when present.
+    type: list
+    elements: str
+    default: []
+  wait:
+    description: Seconds to wait for the API to answer.
+    type: int
+    default: 120
+notes:
+  - Does not support check mode.
+"""
+
+EXAMPLES = r"""
+- name: Register the stage's servers in Zabbix
+  hive_zabbix:
+    admin_password: "{{ hive_zabbix_admin_password }}"
+    host_groups: [Hives, Repository server]
+    hosts:
+      - name: p-hive0.example.com
+        ip: 192.168.0.4
+        groups: [Hives]
+        templates: [Linux by Zabbix agent, Hive Server]
+        macros: {"{$VFS.FS.FSNAME.NOT_MATCHES}": "^(/dev|/sys|/run|/proc)"}
+    remove_hosts: [Zabbix server]
+"""
+
+RETURN = r"""
+version:
+  description: Version of the Zabbix API.
+  returned: success
+  type: str
+  sample: 6.0.14
+password_set:
+  description: Whether the password of C(Admin) was set.
+  returned: success
+  type: bool
+templates_imported:
+  description: Whether the templates were imported.
+  returned: success
+  type: bool
+hosts_changed:
+  description: Names of the hosts created or corrected.
+  returned: success
+  type: list
+  elements: str
+hosts_removed:
+  description: Names of the hosts deleted.
+  returned: success
+  type: list
+  elements: str
+"""
+
 import json
 import time
 import urllib.error

@@ -2,7 +2,6 @@
 names, `hive set` listing/printing/unsetting, confirmation of destructive options, completion,
 the `status` subcommand."""
 
-import json
 import os
 import subprocess
 import sys
@@ -13,8 +12,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+import hive_builder
 from hive_builder.cli import commands, main as main_module
-from hive_builder.cli.main import collection_version, main, version_text
+from hive_builder.cli.main import main, version_text
 from hive_builder.cli.parser import LIMIT_NAMES, build_parser, cli_values, limit_choices
 from hive_builder.config.catalogue import PHASE_NAMES, options_of
 
@@ -93,9 +93,10 @@ def test_limit_help_says_what_it_names_in_each_subcommand(capsys):
 
 
 def test_destructive_subcommands_take_yes(capsys):
+    parser = build_parser()
     for name in ("build-infra", "build-volumes", "deploy-services", "restore"):
-        assert build_parser().parse_args([name, "-y"]).yes is True
-        assert build_parser().parse_args([name, "--yes"]).yes is True
+        assert parser.parse_args([name, "-y"]).yes is True
+        assert parser.parse_args([name, "--yes"]).yes is True
     assert main(["setup-hosts", "-y"]) == 2
 
 
@@ -105,7 +106,7 @@ def test_version_prints_hive_ansible_and_collections(capsys):
     assert main(["--version"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].startswith("hive-builder ")
+    assert lines[0].startswith(f"swarmhive {hive_builder.__version__} ")
     assert any(line.startswith("ansible-core 2.") for line in lines)
     for name in ("community.docker", "community.crypto", "community.general", "ansible.posix"):
         line = next(line for line in lines if line.strip().startswith(name + " "))
@@ -117,26 +118,6 @@ def test_version_does_not_need_a_project(tmp_path, monkeypatch, capsys):
     assert main(["--version"]) == 0
     assert version_text() == capsys.readouterr().out
     assert not (tmp_path / ".hive").exists()
-
-
-def test_collection_version_reads_manifest_in_search_order(tmp_path):
-    for base, version in (("a", "1.2.3"), ("b", "9.9.9")):
-        d = tmp_path / base / "community" / "docker"
-        d.mkdir(parents=True)
-        (d / "MANIFEST.json").write_text(json.dumps({"collection_info": {"version": version}}))
-    (tmp_path / "a" / "ansible" / "posix").mkdir(parents=True)
-    (tmp_path / "a" / "ansible" / "posix" / "MANIFEST.json").write_text("not json")
-    path = [str(tmp_path / "a"), str(tmp_path / "b")]
-    assert collection_version("community.docker", path) == "1.2.3"
-    assert collection_version("ansible.posix", path) == "not installed"
-    assert collection_version("community.general", path) == "not installed"
-
-
-def test_collections_listed_are_the_ones_the_playbooks_use():
-    root = Path(commands.__file__).parents[1]
-    text = "".join(p.read_text(errors="replace") for p in (root / "playbooks").rglob("*.yml"))
-    for name in main_module.COLLECTIONS:
-        assert f"{name}." in text, name
 
 
 # --- status -------------------------------------------------------------------------------------

@@ -10,12 +10,37 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hive_files
 short_description: ensure several files (content or a copy of another file on the host)
+description:
+  - Makes each listed file hold the given content (or the content of another file on the host),
+    with the given mode, owner and group, in one module call instead of one task per file.
+  - Parent directories are made (0755). A file is rewritten only when its content differs; a
+    bind-mounted file, which cannot be replaced by a rename, is written in place.
+  - Supports check mode.
+author: hive-builder developers
 options:
   files:
-    description: list of {path, content | src, mode, owner, group}; parent directories are made (0755)
+    description:
+      - list of {path, content | src, mode, owner, group}; C(src) is a file on the host, C(mode)
+        defaults to 0644, C(owner) and C(group) to root.
     type: list
     elements: dict
     required: true
+"""
+
+EXAMPLES = r"""
+- name: zabbix agent configuration files
+  hive_files:
+    files:
+      - {path: /etc/zabbix/zabbix_agentd.d/hive.conf, content: "UserParameter=a,b\n", mode: "0644"}
+      - {path: /etc/hive/ca.pem, src: /etc/pki/tls/certs/ca.pem}
+"""
+
+RETURN = r"""
+changed_paths:
+  description: the files that were (or, in check mode, would be) changed
+  returned: always
+  type: list
+  elements: str
 """
 
 import errno

@@ -20,8 +20,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.utils.display import Display
 
 from hive_builder.errors import HiveError
-from hive_builder.inventory_json import apply_ops, inventory_ops
-from hive_builder.model.files import HIVE_PLUGIN, SUFFIXES
+from hive_builder.inventory_json import apply_ops, declares_plugin, inventory_ops
+from hive_builder.model.files import HIVE_PLUGIN
 from hive_builder.model.project import load_project, resolve_project
 from hive_builder.plugins import module_shebang
 
@@ -45,19 +45,6 @@ DOCUMENTATION = r"""
       ini: [{section: hive, key: stage}]
       env: [{name: HIVE_STAGE}]
 """
-
-
-def declares_plugin(path: str, name: str) -> bool:
-    """Whether the file's top-level `plugin:` is `name` (cheap line scan, no YAML parse)."""
-    if not path.endswith(SUFFIXES):
-        return False
-    wanted = (f"plugin: {name}", f"plugin: '{name}'", f'plugin: "{name}"')
-    try:
-        with open(path, encoding="utf-8") as f:
-            return any(not line[:1].isspace() and line.split("#")[0].strip() in wanted
-                       for line in f)
-    except (OSError, UnicodeDecodeError):
-        return False
 
 
 def add_hive_objects(plugin: BaseInventoryPlugin, path: str, flush: bool) -> None:

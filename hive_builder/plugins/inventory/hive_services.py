@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from ansible.plugins.inventory import BaseInventoryPlugin
 
+from hive_builder.inventory_json import declares_plugin
 from hive_builder.model.files import SERVICES_PLUGIN
-
-from hive_builder.plugins.inventory.hive_inventory import add_hive_objects, declares_plugin
+from hive_builder.plugins.inventory.hive_inventory import add_hive_objects
 
 DOCUMENTATION = r"""
   name: hive_services

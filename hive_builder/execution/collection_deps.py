@@ -1,0 +1,187 @@
+"""The Ansible collections hive needs: which ones, where ansible-playbook will find them, and
+installing them.
+
+hive depends on ansible-core only (not the 48-namespace `ansible` bundle); the four collections its
+playbooks use are listed with their versions in hive_builder/ansible-requirements.yml. They are
+installed from Galaxy when it answers, or else taken out of the `ansible` bundle's wheel on PyPI
+(the one source of collections on a machine that reaches PyPI only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from hive_builder.errors import HiveError
+
+REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "ansible-requirements.yml"
+# the PyPI release of the `ansible` bundle that ships exactly the versions of REQUIREMENTS_FILE
+PYPI_BUNDLE = "ansible==12.3.0"
+# ansible's default COLLECTIONS_PATHS, searched when ANSIBLE_COLLECTIONS_PATH is not set
+DEFAULT_PATHS = ("~/.ansible/collections", "/usr/share/ansible/collections")
+INSTALL_HINT = "run `hive collections --install`"
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str       # namespace.name
+    version: str    # the version installed and tested
+
+    @property
+    def directory(self) -> str:
+        """Its directory below a collections path: ansible_collections/<namespace>/<name>."""
+        namespace, _, short = self.name.partition(".")
+        return f"ansible_collections/{namespace}/{short}"
+
+
+@dataclass(frozen=True)
+class Found:
+    version: str
+    path: str       # the collection's directory
+
+
+def required(path: Path = REQUIREMENTS_FILE) -> tuple[Collection, ...]:
+    data = yaml.safe_load(path.read_text()) or {}
+    return tuple(Collection(str(c["name"]), str(c["version"])) for c in data.get("collections", ()))
+
+
+def search_path(env: Mapping[str, str], sys_path: Sequence[str]) -> list[str]:
+    """Where ansible looks for collections, first to last: ANSIBLE_COLLECTIONS_PATH (or its
+    default), then the entries of the interpreter's sys.path (ansible's COLLECTIONS_SCAN_SYS_PATH)."""
+    configured = env.get("ANSIBLE_COLLECTIONS_PATH") or env.get("ANSIBLE_COLLECTIONS_PATHS")
+    paths = configured.split(os.pathsep) if configured else list(DEFAULT_PATHS)
+    return [os.path.expanduser(p) for p in [*paths, *sys_path] if p]
+
+
+def find(collection: Collection, paths: Sequence[str]) -> Found | None:
+    """The first installed copy along `paths` (the one ansible loads), from its MANIFEST.json."""
+    for base in paths:
+        # a path may name the ansible_collections directory itself, as ansible accepts
+        root = base[:-len("ansible_collections")] if base.rstrip("/").endswith("ansible_collections") else base
+        directory = os.path.join(root, collection.directory)
+        try:
+            with open(os.path.join(directory, "MANIFEST.json")) as f:
+                return Found(str(json.load(f)["collection_info"]["version"]), directory)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    release = re.split(r"[-+]", version, maxsplit=1)[0]
+    return tuple(int(part) if part.isdigit() else 0 for part in release.split("."))
+
+
+def compatible(found: str, wanted: str) -> bool:
+    """Same major version, and not older than the one tested (collections follow semver)."""
+    have, want = version_key(found), version_key(wanted)
+    return have[:1] == want[:1] and have >= want
+
+
+def problems(collections: Sequence[Collection], paths: Sequence[str]) -> list[str]:
+    out = []
+    for c in collections:
+        found = find(c, paths)
+        if found is None:
+            out.append(f"Ansible collection {c.name} is not installed (hive needs {c.version})")
+        elif not compatible(found.version, c.version):
+            out.append(f"Ansible collection {c.name} {found.version} at {found.path} is not "
+                       f"compatible with {c.version}, the version hive needs "
+                       f"(accepted: >={c.version},<{version_key(c.version)[0] + 1})")
+    return out
+
+
+def install_dir(purelib: str | None = None) -> str:
+    """The running interpreter's site-packages when it can be written (a virtualenv), so that
+    ansible, ansible-doc and Python imports find them; else ansible's per-user default."""
+    purelib = purelib or sysconfig.get_paths()["purelib"]
+    return purelib if os.access(purelib, os.W_OK) else os.path.expanduser(DEFAULT_PATHS[0])
+
+
+def ansible_collections_path(env: Mapping[str, str], first: str | None = None) -> str:
+    """ANSIBLE_COLLECTIONS_PATH for hive's ansible runs: the install directory ahead of what the
+    user configured (or ansible's default), so the version checked is the version loaded."""
+    first = first or install_dir()
+    configured = env.get("ANSIBLE_COLLECTIONS_PATH") or env.get("ANSIBLE_COLLECTIONS_PATHS")
+    rest = configured.split(os.pathsep) if configured else list(DEFAULT_PATHS)
+    return os.pathsep.join([first, *(p for p in rest if p and p != first)])
+
+
+def check(env: Mapping[str, str] | None = None) -> None:
+    """Raise a HiveError naming every missing or incompatible collection (before a phase runs)."""
+    env = os.environ if env is None else env
+    paths = search_path({"ANSIBLE_COLLECTIONS_PATH": ansible_collections_path(env)}, sys.path)
+    found = problems(required(), paths)
+    if found:
+        raise HiveError("; ".join(found), hint=INSTALL_HINT)
+
+
+Report = Callable[[str], None]
+
+
+def install(collections: Sequence[Collection], dest: str, report: Report,
+            galaxy: str = "ansible-galaxy") -> None:
+    """Install these exact versions into `dest`: from Galaxy, or else from PyPI's bundle."""
+    if not collections:
+        return
+    specs = [f"{c.name}:=={c.version}" for c in collections]
+    report(f"installing {', '.join(specs)} into {dest}")
+    try:
+        proc = subprocess.run([galaxy, "collection", "install", "--force", "-p", dest, *specs],
+                              capture_output=True, text=True, timeout=600)
+        galaxy_error = proc.stderr.strip().splitlines()[-1:] if proc.returncode else None
+    except (OSError, subprocess.TimeoutExpired) as e:
+        galaxy_error = [str(e)]
+    if galaxy_error is None:
+        return
+    report(f"Galaxy did not answer ({' '.join(galaxy_error) or 'failed'}): taking the collections "
+           f"from {PYPI_BUNDLE} on PyPI")
+    with tempfile.TemporaryDirectory(prefix="hive-collections-") as tmp:
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                               "--only-binary=:all:", "-d", tmp, PYPI_BUNDLE],
+                              capture_output=True, text=True)
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if proc.returncode or not wheels:
+            raise HiveError(f"neither Galaxy nor PyPI gave the Ansible collections: "
+                            f"{proc.stderr.strip()[-500:]}",
+                            hint="install them yourself: ansible-galaxy collection install -r "
+                                 f"{REQUIREMENTS_FILE}")
+        extract(wheels[0], collections, Path(dest))
+
+
+def extract(wheel: Path, collections: Sequence[Collection], dest: Path) -> None:
+    """Copy each collection's directory out of the bundle's wheel into dest, replacing an older
+    copy there; refuse a bundle whose version of one of them differs."""
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        for c in collections:
+            prefix = c.directory + "/"
+            members = [n for n in names if n.startswith(prefix) and not n.endswith("/")]
+            manifest = json.loads(zf.read(prefix + "MANIFEST.json")) if prefix + "MANIFEST.json" in names else {}
+            version = manifest.get("collection_info", {}).get("version")
+            if version != c.version:
+                raise HiveError(f"{wheel.name} holds {c.name} {version}, not {c.version}")
+            target = dest / c.directory
+            staging = target.with_name(f".{target.name}.hive-new")
+            shutil.rmtree(staging, ignore_errors=True)
+            for member in members:
+                relative = member[len(prefix):]
+                if relative.startswith("/") or ".." in relative.split("/"):
+                    raise HiveError(f"{wheel.name}: unsafe path {member}")
+                out = staging / relative
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(zf.read(member))
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(staging, target)
