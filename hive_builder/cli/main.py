@@ -100,30 +100,6 @@ def _autocomplete(parser) -> None:
     argcomplete.autocomplete(parser)
 
 
-def version_text() -> str:
-    """`hive --version`: swarmhive, ansible-core, and the collections ansible-playbook will load
-    (the first copy along its search path, as `hive collections` shows)."""
-    from hive_builder.execution import collection_deps as deps
-    paths = deps.search_path({"ANSIBLE_COLLECTIONS_PATH": deps.ansible_collections_path(os.environ)},
-                             sys.path)
-    from hive_builder import __version__
-    lines = [f"swarmhive {__version__} (hive-builder 2.3.1 inventories)",
-             f"ansible-core {_distribution_version('ansible-core')}"]
-    for c in deps.required():
-        found = deps.find(c, paths)
-        lines.append(f"  {c.name} {found.version if found else 'not installed'}")
-    lines.append(f"python {sys.version.split()[0]} ({sys.executable})")
-    return "\n".join(lines) + "\n"
-
-
-def _distribution_version(name: str) -> str:
-    from importlib import metadata
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """A SIGTERM (e.g. from a CI runner) cleans up like Ctrl-C: tunnels stopped, lock released."""

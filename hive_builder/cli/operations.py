@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from hive_builder.errors import HiveError
 from hive_builder.execution.ssh import SSH_FAILED
+from hive_builder.render.backup import REGISTRY_TARGET, ZABBIX_TARGET
 
 LOG_DIR = "/var/log/services"
 ERROR_LOG = "/var/log/service-error.log"
 BACKUP_SCRIPT = "/usr/bin/hive-backup.sh"
 BACKUP_DIR = "~/backup"
-REGISTRY_TARGET = "hive-registry"   # hive-backup.sh's own targets: the private registry's data
-ZABBIX_TARGET = "hive-zabbix"       # and the Zabbix database
-OWN_TARGETS = (REGISTRY_TARGET, ZABBIX_TARGET)
+OWN_TARGETS = (REGISTRY_TARGET, ZABBIX_TARGET)   # hive-backup.sh's own: registry data, Zabbix database
 DEFAULT_LINES = 50
 # ssh's own exit status for "could not connect"; a remote shell's for "command not found"
 NOT_FOUND = 127

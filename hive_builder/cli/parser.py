@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hive_builder.config import casting
-from hive_builder.config.catalogue import (PHASE_NAMES, PHASE_SUBJECTS, Type, Variable,
+from hive_builder.config.catalogue import (BY_NAME, PHASE_NAMES, PHASE_SUBJECTS, Type, Variable,
                                            global_options, options_of)
 from hive_builder.errors import HiveError
 
@@ -131,8 +131,9 @@ def _directory(text: str) -> str:
 # confirmation on a terminal without it (commands.confirm).
 CONFIRMING = ("build-infra", "build-volumes", "deploy-services", "restore")
 
-GLOBAL_NOTE = ("The global options (-r, -s, -i, -c, -W, -P, -v: see hive -h) may be given before\n"
-               "or after the subcommand; given at both places, the one after the subcommand wins.")
+GLOBAL_NOTE = (f"The global options ({', '.join(v.cli.short for v in global_options())}: see hive -h) "
+               "may be given before\nor after the subcommand; given at both places, the one after "
+               "the subcommand wins.")
 
 
 def _add_option(parser, var: Variable, subject: str | None = None, *, limit_names: str = "",
@@ -183,7 +184,8 @@ def limit_choices(command: str | None, cli: dict) -> list[str]:
     from hive_builder.cli.context import build_context
     from hive_builder.model import load_site
     from hive_builder.model.allocation import MemoryStore
-    if command not in LIMIT_NAMES or command == "build-infra":
+    from hive_builder import phases
+    if command not in LIMIT_NAMES or (command in PHASE_NAMES and phases.phase(command).limit_ignored):
         return []
     ctx = build_context({k: v for k, v in cli.items() if k in _GLOBAL_NAMES})
     site = load_site(Path(str(ctx.values["inventory_path"])), ctx.stage, MemoryStore())
@@ -194,7 +196,8 @@ def limit_choices(command: str | None, cli: dict) -> list[str]:
                       (command == "build-volumes" or c.volume.drbd is not None))
     names = sorted(s.name for s in site.services_on(ctx.stage))
     if command in ("backup", "restore"):
-        names += ["hive-registry", "hive-zabbix"]
+        from hive_builder.cli.operations import OWN_TARGETS
+        names += list(OWN_TARGETS)
     return names
 
 
@@ -262,19 +265,15 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from hive_builder.cli.main import version_text
+        from hive_builder.cli.version import version_text
         print(version_text(), end="", flush=True)
         parser.exit()
 
 
-# Not variables: options of single subcommands, handled by main.dispatch.
-NOT_VARIABLES = frozenset({"command", "variable_name", "value", "unset", "service", "follow",
-                           "lines", "errors", "yes", "json", "install"})
-
-
 def cli_values(args: argparse.Namespace) -> dict[str, object]:
     """Variable values given on the command line (None = not given)."""
-    values = {k: v for k, v in vars(args).items() if k not in NOT_VARIABLES}
+    # options of single subcommands (--json, --unset, -y...) are not variables: main.dispatch reads them
+    values = {k: v for k, v in vars(args).items() if k in BY_NAME}
     if args.command in PHASE_NAMES:
         values["phase"] = args.command
     return values

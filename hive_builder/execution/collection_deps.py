@@ -119,11 +119,15 @@ def ansible_collections_path(env: Mapping[str, str], first: str | None = None) -
     return os.pathsep.join([first, *(p for p in rest if p and p != first)])
 
 
+def hive_search_path(env: Mapping[str, str] | None = None) -> list[str]:
+    """Where hive's own ansible runs look for collections, first to last."""
+    env = os.environ if env is None else env
+    return search_path({"ANSIBLE_COLLECTIONS_PATH": ansible_collections_path(env)}, sys.path)
+
+
 def check(env: Mapping[str, str] | None = None) -> None:
     """Raise a HiveError naming every missing or incompatible collection (before a phase runs)."""
-    env = os.environ if env is None else env
-    paths = search_path({"ANSIBLE_COLLECTIONS_PATH": ansible_collections_path(env)}, sys.path)
-    found = problems(required(), paths)
+    found = problems(required(), hive_search_path(env))
     if found:
         raise HiveError("; ".join(found), hint=INSTALL_HINT)
 

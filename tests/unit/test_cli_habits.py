@@ -14,7 +14,8 @@ import yaml
 
 import hive_builder
 from hive_builder.cli import commands, main as main_module
-from hive_builder.cli.main import main, version_text
+from hive_builder.cli.main import main
+from hive_builder.cli.version import version_text
 from hive_builder.cli.parser import LIMIT_NAMES, build_parser, cli_values, limit_choices
 from hive_builder.config.catalogue import PHASE_NAMES, options_of
 
