@@ -3,6 +3,7 @@
 import json
 import re
 import subprocess
+import time
 
 from tests.e2e.site import labelled
 
@@ -16,9 +17,17 @@ def test_status_of_a_half_stopped_site(site):
     """One hive stopped: `hive status` still reports the rest, names the server, exits 3."""
     stopped = site.hives[-1]
     subprocess.run(["docker", "stop", "-t", "5", stopped], capture_output=True, check=True)
-    proc = site.run("status", "--json", check=False, timeout=180)
+    # the swarm marks a node down only after it has missed heartbeats (about 15 s): ask again
+    # until the managers' view has caught up, then check the whole report
+    deadline = time.monotonic() + 90
+    while True:
+        proc = site.run("status", "--json", check=False, timeout=180)
+        data = json.loads(proc.stdout)
+        statuses = {n["server"]: n["status"] for n in data["swarm"]["nodes"]}
+        if statuses.get(stopped) != "Ready" or time.monotonic() > deadline:
+            break
+        time.sleep(3)
     assert proc.returncode == 3, proc.stderr
-    data = json.loads(proc.stdout)
     reachable = {s["name"]: s["reachable"] for s in data["servers"]}
     assert reachable == {h: h != stopped for h in site.hosts}, reachable
     assert any(stopped in p for p in data["problems"]), data["problems"]
