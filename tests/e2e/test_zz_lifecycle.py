@@ -55,7 +55,14 @@ def test_halt_start_destroy(site):
 
     site.run("build-infra")
     assert site.ssh(site.hives[0], f"cat {marker}").stdout.strip() == "kept"
-    swarm = site.ssh(site.hives[0], "sudo docker node ls --format '{{.Status}}'", check=False)
+    # every manager restarted at once: the swarm answers again once the managers have elected a
+    # leader, which takes a few seconds after the servers are up
+    deadline = time.monotonic() + 90
+    while True:
+        swarm = site.ssh(site.hives[0], "sudo docker node ls --format '{{.Status}}'", check=False)
+        if swarm.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(3)
     assert swarm.returncode == 0, swarm.stderr
 
     site.run("build-infra", "-D")
