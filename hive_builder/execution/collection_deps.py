@@ -60,9 +60,13 @@ def required(path: Path = REQUIREMENTS_FILE) -> tuple[Collection, ...]:
 def search_path(env: Mapping[str, str], sys_path: Sequence[str]) -> list[str]:
     """Where ansible looks for collections, first to last: ANSIBLE_COLLECTIONS_PATH (or its
     default), then the entries of the interpreter's sys.path (ansible's COLLECTIONS_SCAN_SYS_PATH)."""
+    return [os.path.expanduser(p) for p in [*configured_paths(env), *sys_path] if p]
+
+
+def configured_paths(env: Mapping[str, str]) -> list[str]:
+    """ANSIBLE_COLLECTIONS_PATH (or its older plural name) split, else ansible's default."""
     configured = env.get("ANSIBLE_COLLECTIONS_PATH") or env.get("ANSIBLE_COLLECTIONS_PATHS")
-    paths = configured.split(os.pathsep) if configured else list(DEFAULT_PATHS)
-    return [os.path.expanduser(p) for p in [*paths, *sys_path] if p]
+    return configured.split(os.pathsep) if configured else list(DEFAULT_PATHS)
 
 
 def find(collection: Collection, paths: Sequence[str]) -> Found | None:
@@ -114,9 +118,7 @@ def ansible_collections_path(env: Mapping[str, str], first: str | None = None) -
     """ANSIBLE_COLLECTIONS_PATH for hive's ansible runs: the install directory ahead of what the
     user configured (or ansible's default), so the version checked is the version loaded."""
     first = first or install_dir()
-    configured = env.get("ANSIBLE_COLLECTIONS_PATH") or env.get("ANSIBLE_COLLECTIONS_PATHS")
-    rest = configured.split(os.pathsep) if configured else list(DEFAULT_PATHS)
-    return os.pathsep.join([first, *(p for p in rest if p and p != first)])
+    return os.pathsep.join([first, *(p for p in configured_paths(env) if p and p != first)])
 
 
 def hive_search_path(env: Mapping[str, str] | None = None) -> list[str]:
