@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         except HiveError as e:
             print(f"HIVE ERROR: {e}", file=sys.stderr)
             return e.exit_code
+        except BrokenPipeError:   # the reader went away (`hive inventory | head`): not hive's error
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no 2nd error at exit
+            return 141
         except KeyboardInterrupt:
             print("ABORTED: keyboard interruption", file=sys.stderr)
             return 130

@@ -367,3 +367,11 @@ def test_limit_completer_never_fails(tmp_path):
     from hive_builder.cli.parser import _limit_completer
     args = SimpleNamespace(command="setup-hosts", root_dir=str(tmp_path))
     assert _limit_completer("", args) == []
+
+
+def test_a_closed_pipe_is_not_an_internal_error(tmp_path, monkeypatch, capsys):
+    def closed(*args):
+        raise BrokenPipeError(32, "Broken pipe")
+    monkeypatch.setattr(main_module, "dispatch", closed)
+    assert main(["-r", str(tmp_path), "check"]) == 141
+    assert "INTERNAL ERROR" not in capsys.readouterr().err
