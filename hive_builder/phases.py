@@ -15,7 +15,8 @@ unknown tag is refused before ansible runs instead of making it run nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def limit_for(phase_name: str, stage: str, limit_target: str | None = None) -> s
 def playbook_argv(phase_name: str, *, stage: str, playbook: str | Path, vars_file: str | Path,
                   limit_target: str | None = None, verbose: bool = False,
                   check_mode: bool = False, tags: str | None = None,
-                  ansible_playbook: str = "ansible-playbook") -> list[str]:
+                  ansible_playbook: str = "ansible-playbook",
+                  extra_vars: Mapping[str, str] | None = None) -> list[str]:
     argv = [ansible_playbook, "--limit", limit_for(phase_name, stage, limit_target)]
     if verbose:
         argv.append("-vvv")
@@ -85,8 +87,10 @@ def playbook_argv(phase_name: str, *, stage: str, playbook: str | Path, vars_fil
         argv.append("-C")
     if tags:
         argv += ["--tags", tags]
-    argv += ["--extra-vars", f"@{vars_file}", str(playbook)]
-    return argv
+    argv += ["--extra-vars", f"@{vars_file}"]
+    if extra_vars:
+        argv += ["--extra-vars", json.dumps(dict(extra_vars), sort_keys=True)]
+    return argv + [str(playbook)]
 
 
 def phases_from(start: str) -> list[str]:

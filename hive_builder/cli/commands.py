@@ -380,13 +380,18 @@ def cmd_all(ctx: Context, command: str) -> None:
         say(f"running phases {', '.join(todo)} on stage {ctx.stage}")
         started = time.monotonic()
         done: dict[str, tuple[bool, float]] = {}   # phase -> (succeeded, seconds), for the table
+        skipped: set[str] = set()
         try:
             for phase_name in todo:
                 phase_started = time.monotonic()
                 try:
                     if phase_name == phases.PHASES[0].name:
                         preflight_provider(ctx, site)
-                    _run_and_record(ctx.with_values(phase=phase_name), phase_name)
+                    if _unchanged_since_converge(ctx.with_values(phase=phase_name), phase_name):
+                        skipped.add(phase_name)
+                        _record_following(ctx, phase_name)
+                    else:
+                        _run_and_record(ctx.with_values(phase=phase_name), phase_name)
                 except HiveError as e:
                     done[phase_name] = (False, time.monotonic() - phase_started)
                     resume = f"`hive all` resumes at {phase_name}"
@@ -394,14 +399,40 @@ def cmd_all(ctx: Context, command: str) -> None:
                 done[phase_name] = (True, time.monotonic() - phase_started)
         finally:   # after a failure or an interruption too: what ran, and how long it took
             rows = [(name, *done.get(name, (None, None))) for name in todo]
-            say(phase_table(rows, time.monotonic() - started,
+            say(phase_table(rows, time.monotonic() - started, skipped=skipped,
                             color=use_color(sys.stderr.isatty(), os.environ)))
         say(f"all {len(todo)} phases succeeded on stage {ctx.stage}")
+
+
+def _unchanged_since_converge(ctx: Context, phase_name: str) -> bool:
+    """`hive all` only: setup-hosts is skipped while its converge stamps hold (they say why not)."""
+    from hive_builder.execution import converge_stamp as cs
+    from hive_builder.execution.ssh import batch_runner, parse_hosts
+    if phase_name != cs.PHASE or not cs.eligible(ctx.values):
+        return False
+    record = cs.load_record(ctx.context_dir)
+    if record is None:
+        return False   # never converged fully from here (or the last run did not end well)
+    inputs = cs.current_inputs(ctx.values)
+    answers = {}
+    if record.get("inputs") == inputs and ctx.ssh_config.is_file():
+        run = batch_runner(ctx.ssh_config, connect_timeout=cs.CONNECT_TIMEOUT, timeout=cs.SSH_TIMEOUT)
+        answers = cs.read_stamps(run, parse_hosts(ctx.ssh_config.read_text()))
+    found = cs.verdict(record, inputs, answers)
+    if found.skip:
+        say(f"{phase_name} skipped: {found.reason} (`hive {phase_name}` converges anyway)")
+    else:
+        say(f"{phase_name} runs: {found.reason}")
+    return found.skip
 
 
 def _run_and_record(ctx: Context, phase_name: str) -> None:
     from hive_builder.execution.ansible import run_phase
     run_phase(ctx.values, phase_name, warn=warn)
+    _record_following(ctx, phase_name)
+
+
+def _record_following(ctx: Context, phase_name: str) -> None:
     v = ctx.values
     following = phases.start_phase_after(phase_name, check_mode=bool(v.get("check_mode")),
                                          destroy=bool(v.get("destroy")), halt=bool(v.get("halt")))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hive_builder import phases
-from hive_builder.execution import collection_deps
+from hive_builder.execution import collection_deps, converge_stamp
 from hive_builder.config.catalogue import VARIABLES, variable
 from hive_builder.errors import HiveError
 from hive_builder.render.ansible_cfg import render_ansible_cfg
@@ -121,11 +121,12 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
         tags = phases.check_tags(str(tags), phases.playbook_tags(playbook, roles_path), phase_name)
     collection_deps.check()
     files = write_generated_files(values)
+    extra_vars = converge_stamp.before_run(values) if phase_name == converge_stamp.PHASE else {}
     argv = phases.playbook_argv(
         phase_name, stage=str(values["stage"]), playbook=playbook, vars_file=files.vars_yml,
         limit_target=values.get("limit_target"), verbose=bool(values.get("verbose")),
         check_mode=bool(values.get("check_mode")), tags=tags,
-        ansible_playbook=ansible_executable("ansible-playbook"))
+        ansible_playbook=ansible_executable("ansible-playbook"), extra_vars=extra_vars)
     env = ansible_environment(values, files)
     log_path = values.get("log_path")
     if log_path:
@@ -155,6 +156,7 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
         progress(f"=== PHASE {phase_name} FAILED at {_now()} ({took:.1f}s) \u2717 ===")
         raise HiveError(f"phase {phase_name} failed: ansible-playbook exit code = {code}",
                         hint=f"full output in {log_path}" if log_path else None)
+    converge_stamp.after_success(values, extra_vars)
     progress(f"=== PHASE {phase_name} END at {_now()} ({took:.1f}s) \u2713 ===")
 
 

@@ -6,7 +6,7 @@ Nothing here does I/O: counts, failures and durations in, lines of text out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 OK_MARK, FAIL_MARK, PLAY_MARK, NOTE_MARK, WARN_MARK, LIVE_MARK = "\u2713", "\u2717", "\u25b6", "\u00b7", "!", "\u2026"
@@ -192,13 +192,16 @@ def live_text(label: str, seconds: float, width: int) -> str:
 
 
 def phase_table(rows: Sequence[tuple[str, bool | None, float | None]], total_seconds: float,
-                color: bool = False) -> str:
-    """Closing table of `hive all`: phase, ✓/✗ (None: not run), duration; then the total."""
+                color: bool = False, skipped: Collection[str] = ()) -> str:
+    """Closing table of `hive all`: phase, ✓/✗ (None: not run), duration; then the total.
+    `skipped`: phases found unchanged, not run."""
     width = max([len("phase")] + [len(name) for name, _, _ in rows])
     lines = [f"  {'phase'.ljust(width)}      duration"]
     for name, ok, seconds in rows:
         if ok is None:
             mark, took = "-", "not run"
+        elif ok and name in skipped:
+            mark, took = _mark(ok, color), f"unchanged, skipped ({format_duration(seconds or 0.0)})"
         else:
             mark, took = _mark(ok, color), format_duration(seconds or 0.0)
         lines.append(f"  {name.ljust(width)}  {mark}   {took}")

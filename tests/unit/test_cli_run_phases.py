@@ -13,9 +13,12 @@ from hive_builder.cli.main import main
 from hive_builder.config.catalogue import PHASE_NAMES
 from hive_builder.errors import InventoryError, InventoryErrors
 from hive_builder.execution import ansible
+from hive_builder.execution import converge_stamp as cs
+from hive_builder.execution import ssh
 
 REAL_LOAD_INVENTORY = commands.load_inventory
 SETUP_HOSTS = Path(commands.__file__).parents[1] / "playbooks" / "setup-hosts.yml"
+SERVERS = ["p-hive0.pdns", "p-hive1.pdns", "p-hive2.pdns", "p-repository.pdns"]
 
 
 class Recorder:
@@ -24,12 +27,20 @@ class Recorder:
         self.fail_phase = None
         self.loaded = []
         self.preflights = []
+        self.stamps = {}     # server -> stamp in its /run
+        self.stamp_reads = 0
 
     def run_command(self, argv, env):
         playbook = Path(argv[-1]).stem
-        self.calls.append({"argv": argv, "env": env, "playbook": playbook,
-                           "vars": yaml.safe_load(Path(argv[-2][1:]).read_text())})
-        return 2 if playbook == self.fail_phase else 0
+        extra = [argv[i + 1] for i, a in enumerate(argv) if a == "--extra-vars"]
+        inline = {k: v for text in extra if not text.startswith("@") for k, v in json.loads(text).items()}
+        self.calls.append({"argv": argv, "env": env, "playbook": playbook, "extra": inline,
+                           "vars": yaml.safe_load(Path(extra[0][1:]).read_text())})
+        if playbook == self.fail_phase:
+            return 2
+        if cs.STAMP_VAR in inline:   # the servers now hold the stamp (setup-hosts' last play)
+            self.stamps = dict.fromkeys(SERVERS, inline[cs.STAMP_VAR])
+        return 0
 
     @property
     def playbooks(self):
@@ -55,6 +66,14 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setattr(ansible, "_docker_tunnels_for", lambda phase, values: contextlib.nullcontext())
     monkeypatch.setattr(commands, "load_inventory", lambda ctx: rec.loaded.append(ctx.stage))
     monkeypatch.setattr(commands, "preflight_provider", lambda ctx, site: rec.preflights.append(ctx.stage))
+
+    def stamp_runner(ssh_config, ssh="ssh", *, connect_timeout, timeout):
+        def run(host, command):
+            assert command == cs.read_command()
+            rec.stamp_reads += 1
+            return 0, rec.stamps.get(host, "") + "\n", ""
+        return run
+    monkeypatch.setattr(ssh, "batch_runner", stamp_runner)
 
     def hive(*args):
         return main(["-r", str(root), "-W", str(temp), "-P", str(playbooks), *args])
@@ -270,3 +289,75 @@ def test_legacy_persistent_file_is_carried_over(project):
     data = yaml.safe_load((root / ".hive" / "persistent_values.yml").read_text())
     assert data["published_port_map"] == {"private": {"web80": 61001}}
     assert data["start_phase"] == {"private": "setup-hosts"}
+
+
+def write_ssh_config(root, hosts=SERVERS):
+    context = root / ".hive" / "private"
+    context.mkdir(parents=True, exist_ok=True)
+    (context / "ssh_config").write_text("".join(f"Host {h}\n  HostName 10.0.0.1\n" for h in hosts))
+
+
+def test_all_skips_setup_hosts_while_nothing_changed(project, capsys):
+    root, temp, rec, hive = project
+    write_ssh_config(root)
+    assert hive("all") == 0
+    first = rec.calls[PHASE_NAMES.index("setup-hosts")]
+    assert first["playbook"] == "setup-hosts" and cs.STAMP_VAR in first["extra"]
+    assert "setup-hosts runs" not in capsys.readouterr().err   # nothing to say on a first run
+    assert rec.stamp_reads == 0     # nothing recorded: the servers are not even asked
+
+    rec.calls.clear()
+    assert hive("all") == 0
+    err = capsys.readouterr().err
+    assert rec.playbooks == [p for p in PHASE_NAMES if p != "setup-hosts"]
+    assert rec.stamp_reads == len(SERVERS)
+    assert ("setup-hosts skipped: nothing changed since all 4 servers converged "
+            "(`hive setup-hosts` converges anyway)") in err
+    assert "unchanged, skipped" in err and "all 7 phases succeeded" in err
+
+    # the explicit phase always converges (and stamps again)
+    rec.calls.clear()
+    assert hive("setup-hosts") == 0
+    assert rec.playbooks == ["setup-hosts"] and cs.STAMP_VAR in rec.calls[0]["extra"]
+
+
+def test_all_runs_setup_hosts_again_when_anything_changed(project, capsys):
+    root, temp, rec, hive = project
+    write_ssh_config(root)
+    assert hive("all") == 0
+
+    def setup_hosts_ran(*args):
+        rec.calls.clear()
+        assert hive("all", *args) == 0
+        return "setup-hosts" in rec.playbooks
+
+    (root / "inventory" / "hive.yml").write_text("# edited\n")
+    assert setup_hosts_ran()
+    assert "setup-hosts runs: its inputs changed since the last converge" in capsys.readouterr().err
+    assert not setup_hosts_ran()
+
+    rec.stamps.pop(SERVERS[1])          # restarted: its /run is empty
+    assert setup_hosts_ran()
+    assert f"{SERVERS[1]} has not converged since it started" in capsys.readouterr().err
+    assert not setup_hosts_ran()
+
+    rec.fail_phase = "setup-hosts"      # a converge that fails leaves nothing to skip on
+    (root / "inventory" / "hive.yml").write_text("# edited again\n")
+    assert hive("all") != 0
+    rec.fail_phase = None
+    (root / "inventory" / "hive.yml").write_text("# edited\n")   # back to the stamped inputs
+    assert setup_hosts_ran()
+    assert not setup_hosts_ran()
+
+    assert hive("setup-hosts", "-T", "base") == 0   # partial: no stamp, and no skip after it
+    assert cs.STAMP_VAR not in rec.calls[-1]["extra"]
+    assert setup_hosts_ran("-S", "setup-hosts")
+
+
+def test_all_from_a_later_phase_never_asks_the_servers(project):
+    root, temp, rec, hive = project
+    write_ssh_config(root)
+    assert hive("all") == 0
+    rec.stamp_reads = 0
+    assert hive("all", "-S", "build-images") == 0
+    assert rec.stamp_reads == 0

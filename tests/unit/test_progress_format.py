@@ -112,6 +112,13 @@ def test_phase_table():
     ]
 
 
+def test_phase_table_marks_skipped_phases():
+    table = fmt.phase_table([("build-infra", True, 5.0), ("setup-hosts", True, 0.4)], 5.4,
+                            skipped={"setup-hosts"})
+    assert table.splitlines()[1:3] == ["  build-infra  \u2713   5.0s",
+                                       "  setup-hosts  \u2713   unchanged, skipped (0.4s)"]
+
+
 def test_rotate_log_keeps_three(tmp_path):
     log = tmp_path / "hive.log"
     assert not rotate_log(log, max_bytes=10)   # no log yet

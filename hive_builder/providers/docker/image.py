@@ -24,9 +24,22 @@ from typing import Callable, Iterator
 from hive_builder.errors import HiveError
 
 BUILD_CONTEXT = Path(__file__).resolve().parents[2] / "images" / "node"
+BASE_ROLE_VARS = Path(__file__).resolve().parents[2] / "playbooks" / "roles" / "base" / "vars" / "main.yml"
+PRELOADED_VARS = ("hive_base_packages", "hive_role_packages")
 UPSTREAM_BASE = "debian:bookworm"
 OWN_BASE_REPO, OWN_BASE_TAG = "hive-builder/debian", "bookworm"
 OWN_BASE = f"{OWN_BASE_REPO}:{OWN_BASE_TAG}"
+# our debootstrapped base is rebuilt when made by an older recipe (label below)
+BASE_FORMAT_LABEL, BASE_FORMAT = "hive-builder.base-format", "2"
+# Like Debian's own container images: apt keeps neither the packages it downloaded nor its binary
+# caches, so image layers built on the base (service images commit whole containers) stay small.
+BASE_APT_CONFIG = """\
+// hive-builder base image: no package files or binary caches left behind in image layers
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+"""
+BASE_APT_CONFIG_PATH = "etc/apt/apt.conf.d/docker-clean"
 NODE_REPO = "hive-builder/node"
 SUITE = "bookworm"
 LOCK_FILE = Path(os.environ.get("HIVE_IMAGE_LOCK", "/var/tmp/hive-builder-node-image.lock"))
@@ -40,6 +53,33 @@ def context_digest(files: dict[str, bytes], base_id: str) -> str:
     for rel in sorted(files):
         h.update(b"\0" + rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
     return h.hexdigest()
+
+
+def preloaded_packages(vars_text: str) -> list[str]:
+    """The Debian packages setup-hosts installs on every server (the base role's one apt
+    transaction), which the docker provider's node image holds already."""
+    import yaml
+    data = yaml.safe_load(vars_text) or {}
+    packages: list[str] = []
+    for name in PRELOADED_VARS:
+        packages += [str(p) for p in data.get(name) or [] if str(p) not in packages]
+    if not packages:
+        raise HiveError(f"no packages in {', '.join(PRELOADED_VARS)} of the base role")
+    return packages
+
+
+def node_build(preload: bool, vars_text: str) -> tuple[str, dict[str, str]]:
+    """(Dockerfile stage, build args beside BASE) of the node image wanted."""
+    if not preload:
+        return "bare", {}
+    return "preloaded", {"PACKAGES": " ".join(preloaded_packages(vars_text))}
+
+
+def node_digest(files: dict[str, bytes], base_id: str, target: str, buildargs: dict[str, str]) -> str:
+    """What the node image tag stands for: the build context, the base, the stage and its args."""
+    extra = {"\0target": target.encode(),
+             **{f"\0arg {k}": v.encode() for k, v in buildargs.items()}}
+    return context_digest({**files, **extra}, base_id)
 
 
 def node_image_tag(digest: str) -> str:
@@ -174,19 +214,34 @@ def _debootstrap_base(client) -> str:
             raise HiveError(f"debootstrap {SUITE} from {mirror} failed:\n{''.join(output)[-4000:]}")
         _say(f"importing the debootstrapped tree as {OWN_BASE}")
         (rootfs / "etc/apt/sources.list").write_text(base_sources_list(mirror))
+        (rootfs / BASE_APT_CONFIG_PATH).write_text(BASE_APT_CONFIG)
         for leftover in [*(rootfs / "var/lib/apt/lists").glob("*"), *(rootfs / "var/cache/apt").glob("*.bin")]:
             if leftover.is_file():
                 leftover.unlink()
         tarball = Path(tmp) / "rootfs.tar"
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
-        client.api.import_image_from_file(str(tarball), repository=OWN_BASE_REPO, tag=OWN_BASE_TAG)
+        client.api.import_image_from_file(str(tarball), repository=OWN_BASE_REPO, tag=OWN_BASE_TAG,
+                                          changes=[f"LABEL {BASE_FORMAT_LABEL}={BASE_FORMAT}"])
     return OWN_BASE
 
 
+def _own_base_current(client) -> bool:
+    import docker.errors
+    try:
+        labels = client.images.get(OWN_BASE).labels or {}
+    except docker.errors.ImageNotFound:
+        return False
+    return labels.get(BASE_FORMAT_LABEL) == BASE_FORMAT
+
+
 def ensure_base_image(client) -> str:
-    for ref in (UPSTREAM_BASE, OWN_BASE):
-        if _image_id(client, ref):
-            return ref
+    if _image_id(client, UPSTREAM_BASE):
+        return UPSTREAM_BASE
+    if _own_base_current(client):
+        return OWN_BASE
+    if _image_id(client, OWN_BASE):
+        _say(f"{OWN_BASE} was built by an older recipe: building it again")
+        return _debootstrap_base(client)
     import docker.errors
     _say(f"no local {UPSTREAM_BASE} image: pulling it (first run only)")
     try:
@@ -197,25 +252,31 @@ def ensure_base_image(client) -> str:
     return _debootstrap_base(client)
 
 
-def ensure_node_image(client=None, *, say: Callable[[str], None] = _say) -> str:
-    """Return the tag of an up-to-date node image, building it (and its base) when needed."""
+def ensure_node_image(client=None, *, preload: bool = True,
+                      say: Callable[[str], None] = _say) -> str:
+    """Return the tag of an up-to-date node image, building it (and its base) when needed.
+    preload=False: the bare image, a fresh Debian VM without setup-hosts' packages."""
     import docker
     import docker.errors
     client = client or docker.from_env()
     with _image_lock():
         base = ensure_base_image(client)
-        tag = node_image_tag(context_digest(build_context_files(), _image_id(client, base) or base))
+        target, buildargs = node_build(preload, BASE_ROLE_VARS.read_text())
+        tag = node_image_tag(node_digest(build_context_files(), _image_id(client, base) or base,
+                                         target, buildargs))
         if _image_id(client, tag):
             return tag
-        say(f"building node image {tag} from {base} (first run, or its Dockerfile changed; "
+        say(f"building node image {tag} ({target}) from {base} (first run, or its recipe changed; "
             "a few minutes)")
         started = time.monotonic()
         log: list[str] = []
         try:
             # the low-level API streams the build: each step is reported as it starts
-            for chunk in client.api.build(path=str(BUILD_CONTEXT), tag=tag, buildargs={"BASE": base},
+            for chunk in client.api.build(path=str(BUILD_CONTEXT), tag=tag, target=target,
+                                          buildargs={"BASE": base, **buildargs},
                                           rm=True, forcerm=True, decode=True,
-                                          labels={"hive-builder.image": "node"}):
+                                          labels={"hive-builder.image": "node",
+                                                  "hive-builder.node-stage": target}):
                 log.append(str(chunk.get("stream", chunk.get("error", ""))))
                 if "error" in chunk:
                     raise docker.errors.BuildError(chunk["error"], log)
