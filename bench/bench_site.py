@@ -41,7 +41,8 @@ def main() -> None:
     temp.mkdir()
     from hive_builder.providers.docker import ensure_node_image  # noqa: PLC0415
     t0 = time.monotonic()
-    ensure_node_image()
+    for kind in ("hive", "repository"):   # the docker provider builds both kinds
+        ensure_node_image(kind=kind)
     print(f"node image ready (cached or built): {time.monotonic() - t0:.1f}s")
     try:
         for label in ("fresh", "no-op rerun"):

@@ -235,7 +235,7 @@ class PreparedHosts:
         from hive_builder.providers.docker.runspec import container_specs, network_spec, shared_volume_name
         import time
         plan, eng = self.plan(), Engine()
-        image = _ensure_node_image(eng.client, preload=False)   # setup-hosts installs from nothing
+        image = _ensure_node_image(eng.client, kind="bare")   # setup-hosts installs from nothing
         if eng.network(plan.network_name) is None:
             eng.create_network(network_spec(plan))
         if not eng.volume_exists(shared_volume_name(plan)):

@@ -51,21 +51,26 @@ def test_engine_that_does_not_answer_ping_is_no_engine(monkeypatch):
         Engine.connect()
 
 
+CURRENT_BASE = {image.BASE_FORMAT_LABEL: image.BASE_FORMAT}
+
+
 class FakeImages:
     def __init__(self, local=(), pull_ok=False, log=None):
-        self.local, self.pull_ok, self.log = set(local), pull_ok, log
+        # ref -> labels
+        self.local = dict(local) if isinstance(local, dict) else dict.fromkeys(local, CURRENT_BASE)
+        self.pull_ok, self.log = pull_ok, log
 
     def get(self, ref):
         self.log.append(("get", ref))
         if ref not in self.local:
             raise docker.errors.ImageNotFound(f"No such image: {ref}")
-        return type("Img", (), {"id": f"sha256:{ref}"})()
+        return type("Img", (), {"id": f"sha256:{ref}", "labels": self.local[ref]})()
 
     def pull(self, ref):
         self.log.append(("pull", ref))
         if not self.pull_ok:
             raise docker.errors.APIError("pull access denied (no route to registry-1.docker.io)")
-        self.local.add(ref)
+        self.local[ref] = {}
 
 
 class FakeClient:
@@ -92,6 +97,12 @@ def test_base_reuses_an_earlier_debootstrap_before_pulling(debootstrap):
     client = FakeClient(local={image.OWN_BASE})
     assert image.ensure_base_image(client) == image.OWN_BASE
     assert client.log == [("get", "debian:bookworm"), ("get", image.OWN_BASE)]
+
+
+def test_base_of_an_older_recipe_is_debootstrapped_again(debootstrap):
+    client = FakeClient(local={image.OWN_BASE: {}})
+    assert image.ensure_base_image(client) == image.OWN_BASE
+    assert client.log == [("get", "debian:bookworm"), ("get", image.OWN_BASE), ("debootstrap", image.OWN_BASE)]
 
 
 def test_base_is_pulled_when_not_local(debootstrap):

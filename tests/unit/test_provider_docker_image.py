@@ -1,10 +1,14 @@
+from pathlib import Path
+
 import pytest
 
 from hive_builder.errors import HiveError
-from hive_builder.providers.docker.image import (BASE_APT_CONFIG, BASE_ROLE_VARS, BUILD_CONTEXT,
-                                                 base_sources_list, build_context_files,
-                                                 context_digest, debian_mirror, node_build,
-                                                 node_digest, node_image_tag, preloaded_packages)
+from hive_builder.providers.docker.image import (BASE_APT_CONFIG, BUILD_CONTEXT, base_sources_list,
+                                                 build_context_files, context_digest, debian_mirror,
+                                                 node_build, node_digest, node_image_tag,
+                                                 package_list, role_vars_text)
+
+ROLES = Path(BUILD_CONTEXT).parents[1] / "playbooks" / "roles"
 
 DEB822 = """\
 Types: deb
@@ -69,32 +73,57 @@ def test_bare_node_image_is_a_fresh_vm_without_extra_tools():
     assert not packages & {"cron", "curl", "gnupg", "less", "iputils-ping", "docker.io"}
 
 
-def test_preloaded_stage_installs_the_build_arg_only():
+def _installs(stage_text):
+    return [[w for w in part.split("&&", 1)[0].split() if not w.startswith("-") and w != "\\"]
+            for part in stage_text.split("apt-get install")[1:]]
+
+
+def test_preloaded_stages_install_their_build_args_only():
     dockerfile = build_context_files(BUILD_CONTEXT)["Dockerfile"].decode()
-    preloaded = dockerfile.split("FROM bare AS preloaded", 1)[1]
-    install = preloaded.split("apt-get install", 1)[1].split("&&", 1)[0].split()
-    assert [w for w in install if not w.startswith("-") and w != "\\"] == ["$PACKAGES"]
-    assert "ARG PACKAGES" in preloaded and 'test -n "$PACKAGES"' in preloaded
-    assert "policy-rc.d" in preloaded and "rm -rf /var/lib/apt/lists/*" in preloaded
+    preloaded, repository = dockerfile.split("FROM bare AS preloaded", 1)[1].split("FROM preloaded AS repository")
+    assert _installs(preloaded) == [["$HIVE_PACKAGES"]]
+    assert _installs(repository) == [["$REPOSITORY_FIRST_PACKAGES"], ["$REPOSITORY_PACKAGES"]]
+    for stage in (preloaded, repository):
+        assert "policy-rc.d" in stage and "rm -rf /var/lib/apt/lists/*" in stage
+    assert 'test -n "$HIVE_PACKAGES"' in preloaded and 'test -n "$REPOSITORY_PACKAGES"' in repository
 
 
-def test_preloaded_packages_are_the_base_roles_transaction():
-    packages = preloaded_packages(BASE_ROLE_VARS.read_text())
-    assert {"docker.io", "chrony", "zabbix-agent", "iptables-persistent", "curl"} <= set(packages)
-    assert len(packages) == len(set(packages))
-    assert preloaded_packages("hive_base_packages: [a, b]\nhive_role_packages: [b, c]\n") == ["a", "b", "c"]
-    with pytest.raises(HiveError, match="no packages"):
-        preloaded_packages("other: 1\n")
+def test_node_kinds_hold_the_roles_package_lists():
+    assert node_build("bare") == ("bare", {})
+    target, args = node_build("hive")
+    assert target == "preloaded" and set(args) == {"HIVE_PACKAGES"}
+    hive = args["HIVE_PACKAGES"].split()
+    assert {"docker.io", "chrony", "zabbix-agent", "iptables-persistent", "curl"} <= set(hive)
+    assert len(hive) == len(set(hive))
+    target, args = node_build("repository")
+    assert target == "repository" and args["HIVE_PACKAGES"].split() == hive
+    assert args["REPOSITORY_FIRST_PACKAGES"] == "php-fpm"   # before the frontend (zabbix role)
+    assert {"postgresql", "zabbix-server-pgsql", "nginx-light", "docker-registry", "rsyslog",
+            "logrotate"} <= set(args["REPOSITORY_PACKAGES"].split())
+    # each is what the role's own apt task installs
+    assert "{{ hive_zabbix_packages }}" in (ROLES / "zabbix/tasks/main.yml").read_text()
+    assert "{{ hive_registry_packages }}" in (ROLES / "registry/tasks/main.yml").read_text()
+    assert "{{ hive_rsyslogd_packages }}" in (ROLES / "rsyslogd/tasks/main.yml").read_text()
+    assert "hive_base_packages + hive_role_packages" in (ROLES / "base/tasks/main.yml").read_text()
+    with pytest.raises(ValueError):
+        node_build("other")
 
 
-def test_node_build_and_digest_per_stage():
-    vars_text = "hive_base_packages: [a]\nhive_role_packages: [b]\n"
-    assert node_build(False, vars_text) == ("bare", {})
-    assert node_build(True, vars_text) == ("preloaded", {"PACKAGES": "a b"})
+def test_package_list_merges_and_refuses_empty():
+    text = "a_list: [a, b]\nb_list: [b, c]\n"
+    assert package_list(text, ("a_list", "b_list")) == ["a", "b", "c"]
+    with pytest.raises(HiveError, match="no packages in other of role x"):
+        package_list(text, ("other",), " of role x")
+    roles = {"base": "hive_base_packages: [a]\nhive_role_packages: [b]\n"}
+    assert node_build("hive", roles.__getitem__) == ("preloaded", {"HIVE_PACKAGES": "a b"})
+    assert role_vars_text("base") == (ROLES / "base/vars/main.yml").read_text()
+
+
+def test_node_digest_per_stage_and_args():
     files = {"Dockerfile": b"FROM x\n"}
     bare = node_digest(files, "base", "bare", {})
-    preloaded = node_digest(files, "base", "preloaded", {"PACKAGES": "a b"})
-    assert len({bare, preloaded, node_digest(files, "base", "preloaded", {"PACKAGES": "a b c"}),
+    preloaded = node_digest(files, "base", "preloaded", {"HIVE_PACKAGES": "a b"})
+    assert len({bare, preloaded, node_digest(files, "base", "preloaded", {"HIVE_PACKAGES": "a b c"}),
                 node_digest(files, "other", "bare", {})}) == 4
     assert bare == node_digest(files, "base", "bare", {})
 

@@ -90,7 +90,7 @@ def engine():
 @pytest.fixture
 def provider(engine, monkeypatch):
     monkeypatch.setattr(DockerProvider, "_wait_ssh", lambda self, plan: None)
-    return DockerProvider(engine=engine, node_image=lambda client: "hive-builder/node:x",
+    return DockerProvider(engine=engine, node_image=lambda client, kind: f"hive-builder/node:{kind}",
                           probe=lambda: KernelProbe("# CONFIG_IP_VS is not set\n", False, False))
 
 
@@ -100,6 +100,8 @@ def test_provision_creates_then_changes_nothing(provider, engine, plan):
     assert all(c["status"] == "running" for c in engine.containers.values())
     assert set(engine.volumes) == {f"{s.name}-docker" for s in plan.servers} | {"hive-demo-private-shared"}
     assert engine.networks["hive-demo-private"]["subnet"] == "10.233.10.0/24"
+    assert {name: c["image"] for name, c in engine.containers.items()} == {
+        s.name: "hive-builder/node:" + ("repository" if "repository" in s.roles else "hive") for s in plan.servers}
     engine.calls.clear()
     assert provider.provision(plan) is False
     assert engine.calls == []

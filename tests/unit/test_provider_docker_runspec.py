@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from hive_builder.providers.docker.runspec import (STOP_TIMEOUT, admin_bootstrap_script, container_spec,
-                                                   container_specs, network_spec, volume_name)
+                                                   container_specs, network_spec, node_kind, volume_name)
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 
 PLAN = ProvisionPlan(hive_name="demo", stage="private", cidr="10.233.10.0/24",
@@ -55,8 +55,10 @@ def test_cli_args_equivalent():
     assert args[-1] == "img"
 
 
-def test_container_specs_one_per_server():
-    assert [s.name for s in container_specs(PLAN, "img")] == ["p-hive0.demo", "p-hive1.demo"]
+def test_container_specs_one_per_server_from_its_kind_of_node_image():
+    specs = container_specs(PLAN, {"hive": "img-hive", "repository": "img-repo"})
+    assert [(s.name, s.image) for s in specs] == [("p-hive0.demo", "img-hive"), ("p-hive1.demo", "img-repo")]
+    assert [node_kind(s) for s in PLAN.servers] == ["hive", "repository"]
 
 
 def test_admin_bootstrap_script_mentions_the_admin_and_reads_the_key_from_env():

@@ -122,7 +122,7 @@ class LimitsEngine(FakeEngine):
 def docker(monkeypatch):
     monkeypatch.setattr(DockerProvider, "_wait_ssh", lambda self, plan: None)
     engine = LimitsEngine()
-    provider = DockerProvider(engine=engine, node_image=lambda client: "img",
+    provider = DockerProvider(engine=engine, node_image=lambda client, kind: "img",
                               probe=lambda: KernelProbe("CONFIG_IP_VS=y\n", False, False))
     return engine, provider
 
@@ -144,7 +144,7 @@ def test_a_limit_the_stage_dropped_is_said_not_silently_kept(docker, tmp_path):
     engine, provider = docker
     provider.provision(_plan(tmp_path))
     engine.calls.clear()
-    fresh = DockerProvider(engine=engine, node_image=lambda client: "img",
+    fresh = DockerProvider(engine=engine, node_image=lambda client, kind: "img",
                            probe=lambda: KernelProbe("CONFIG_IP_VS=y\n", False, False))
     assert fresh.provision(_plan(tmp_path, hive={"memory_size": 2048}, repo={})) is False
     assert engine.calls == []

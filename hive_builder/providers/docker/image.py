@@ -24,8 +24,20 @@ from typing import Callable, Iterator
 from hive_builder.errors import HiveError
 
 BUILD_CONTEXT = Path(__file__).resolve().parents[2] / "images" / "node"
-BASE_ROLE_VARS = Path(__file__).resolve().parents[2] / "playbooks" / "roles" / "base" / "vars" / "main.yml"
-PRELOADED_VARS = ("hive_base_packages", "hive_role_packages")
+ROLES_DIR = Path(__file__).resolve().parents[2] / "playbooks" / "roles"
+# node kind -> (Dockerfile stage, build arg -> the (role, list variables) whose packages it holds)
+_EVERY_SERVER = (("base", ("hive_base_packages", "hive_role_packages")),)
+NODE_KINDS: dict[str, tuple[str, dict[str, tuple[tuple[str, tuple[str, ...]], ...]]]] = {
+    "bare": ("bare", {}),
+    "hive": ("preloaded", {"HIVE_PACKAGES": _EVERY_SERVER}),
+    "repository": ("repository", {
+        "HIVE_PACKAGES": _EVERY_SERVER,
+        "REPOSITORY_FIRST_PACKAGES": (("zabbix", ("hive_zabbix_packages_first",)),),
+        "REPOSITORY_PACKAGES": (("zabbix", ("hive_zabbix_packages",)),
+                                ("registry", ("hive_registry_packages",)),
+                                ("rsyslogd", ("hive_rsyslogd_packages",))),
+    }),
+}
 UPSTREAM_BASE = "debian:bookworm"
 OWN_BASE_REPO, OWN_BASE_TAG = "hive-builder/debian", "bookworm"
 OWN_BASE = f"{OWN_BASE_REPO}:{OWN_BASE_TAG}"
@@ -55,24 +67,35 @@ def context_digest(files: dict[str, bytes], base_id: str) -> str:
     return h.hexdigest()
 
 
-def preloaded_packages(vars_text: str) -> list[str]:
-    """The Debian packages setup-hosts installs on every server (the base role's one apt
-    transaction), which the docker provider's node image holds already."""
+def role_vars_text(role: str) -> str:
+    return (ROLES_DIR / role / "vars" / "main.yml").read_text()
+
+
+def package_list(vars_text: str, names: tuple[str, ...], where: str = "") -> list[str]:
+    """The packages of the list variables `names` in a role's vars file, once each, in order."""
     import yaml
     data = yaml.safe_load(vars_text) or {}
     packages: list[str] = []
-    for name in PRELOADED_VARS:
+    for name in names:
         packages += [str(p) for p in data.get(name) or [] if str(p) not in packages]
     if not packages:
-        raise HiveError(f"no packages in {', '.join(PRELOADED_VARS)} of the base role")
+        raise HiveError(f"no packages in {', '.join(names)}{where}")
     return packages
 
 
-def node_build(preload: bool, vars_text: str) -> tuple[str, dict[str, str]]:
-    """(Dockerfile stage, build args beside BASE) of the node image wanted."""
-    if not preload:
-        return "bare", {}
-    return "preloaded", {"PACKAGES": " ".join(preloaded_packages(vars_text))}
+def node_build(kind: str, read: Callable[[str], str] = role_vars_text) -> tuple[str, dict[str, str]]:
+    """(Dockerfile stage, build args beside BASE) of a node image: `bare`, `hive` or
+    `repository` (read: role name -> text of its vars/main.yml)."""
+    if kind not in NODE_KINDS:
+        raise ValueError(f"unknown node kind {kind!r}")
+    target, sources = NODE_KINDS[kind]
+    buildargs = {}
+    for arg, roles in sources.items():
+        packages: list[str] = []
+        for role, names in roles:
+            packages += [p for p in package_list(read(role), names, f" of role {role}") if p not in packages]
+        buildargs[arg] = " ".join(packages)
+    return target, buildargs
 
 
 def node_digest(files: dict[str, bytes], base_id: str, target: str, buildargs: dict[str, str]) -> str:
@@ -225,21 +248,22 @@ def _debootstrap_base(client) -> str:
     return OWN_BASE
 
 
-def _own_base_current(client) -> bool:
+def _own_base_labels(client) -> dict | None:
+    """Labels of our debootstrapped base, None when there is none."""
     import docker.errors
     try:
-        labels = client.images.get(OWN_BASE).labels or {}
+        return client.images.get(OWN_BASE).labels or {}
     except docker.errors.ImageNotFound:
-        return False
-    return labels.get(BASE_FORMAT_LABEL) == BASE_FORMAT
+        return None
 
 
 def ensure_base_image(client) -> str:
     if _image_id(client, UPSTREAM_BASE):
         return UPSTREAM_BASE
-    if _own_base_current(client):
-        return OWN_BASE
-    if _image_id(client, OWN_BASE):
+    own = _own_base_labels(client)
+    if own is not None:
+        if own.get(BASE_FORMAT_LABEL) == BASE_FORMAT:
+            return OWN_BASE
         _say(f"{OWN_BASE} was built by an older recipe: building it again")
         return _debootstrap_base(client)
     import docker.errors
@@ -252,16 +276,16 @@ def ensure_base_image(client) -> str:
     return _debootstrap_base(client)
 
 
-def ensure_node_image(client=None, *, preload: bool = True,
-                      say: Callable[[str], None] = _say) -> str:
+def ensure_node_image(client=None, *, kind: str = "hive", say: Callable[[str], None] = _say) -> str:
     """Return the tag of an up-to-date node image, building it (and its base) when needed.
-    preload=False: the bare image, a fresh Debian VM without setup-hosts' packages."""
+    kind: `hive` (setup-hosts' packages of every server preloaded), `repository` (and those of
+    the repository server's roles) or `bare` (a fresh Debian VM)."""
     import docker
     import docker.errors
     client = client or docker.from_env()
     with _image_lock():
         base = ensure_base_image(client)
-        target, buildargs = node_build(preload, BASE_ROLE_VARS.read_text())
+        target, buildargs = node_build(kind)
         tag = node_image_tag(node_digest(build_context_files(), _image_id(client, base) or base,
                                          target, buildargs))
         if _image_id(client, tag):

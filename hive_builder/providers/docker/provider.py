@@ -17,7 +17,7 @@ from hive_builder.providers.docker.engine import Engine, overlapping
 from hive_builder.providers.docker.image import ensure_node_image
 from hive_builder.providers.docker.runspec import (SHARED_DIR, STOP_TIMEOUT, admin_bootstrap_script,
                                                    container_specs, hosts_dir, limit_changes,
-                                                   network_spec, shared_volume_name)
+                                                   network_spec, shared_volume_name, node_kind)
 from hive_builder.providers.plan import ProvisionPlan
 
 SSH_WAIT_SECONDS = 120
@@ -119,7 +119,8 @@ class DockerProvider(Provider):
     def provision(self, plan: ProvisionPlan) -> bool:
         self.sanity_check(plan)
         pubkey = self._public_key(plan)
-        image = self.node_image(self.engine.client)
+        images = {kind: self.node_image(self.engine.client, kind=kind)
+                  for kind in sorted({node_kind(s) for s in plan.servers})}
         eng, changed = self.engine, False
         if eng.network(plan.network_name) is None:
             eng.create_network(network_spec(plan))
@@ -127,7 +128,7 @@ class DockerProvider(Provider):
         if not eng.volume_exists(shared_volume_name(plan)):
             eng.create_volume(shared_volume_name(plan), plan.labels)
             changed = True
-        for spec in container_specs(plan, image):
+        for spec in container_specs(plan, images):
             state = eng.container(spec.name)
             if state is None:
                 if not eng.volume_exists(spec.volume):

@@ -9,6 +9,7 @@ container's own overlay root).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,8 +188,14 @@ def container_spec(plan: ProvisionPlan, server: ServerPlan, image: str) -> Conta
                          cpus=server.cpus)
 
 
-def container_specs(plan: ProvisionPlan, image: str) -> list[ContainerSpec]:
-    return [container_spec(plan, s, image) for s in plan.servers]
+def node_kind(server: ServerPlan) -> str:
+    """Which node image a server starts from (providers/docker/image.py NODE_KINDS)."""
+    return "repository" if "repository" in server.roles else "hive"
+
+
+def container_specs(plan: ProvisionPlan, images: Mapping[str, str]) -> list[ContainerSpec]:
+    """images: node kind -> image tag."""
+    return [container_spec(plan, s, images[node_kind(s)]) for s in plan.servers]
 
 
 def admin_bootstrap_script(admin: str) -> str:
