@@ -54,6 +54,7 @@ class BlockDevice:
     ro: bool = False
     rm: bool = False
     children: tuple[BlockDevice, ...] = ()
+    serial: str | None = None   # an EBS volume on NVMe: the volume id without '-' (vol0abc...)
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,12 @@ def _device(raw: dict) -> BlockDevice:
         name=name, path=raw.get("path") or f"/dev/{name}", type=raw.get("type") or "",
         size=int(raw.get("size") or 0), fstype=raw.get("fstype") or None,
         mountpoint=raw.get("mountpoint") or None, ro=_flag(raw.get("ro")), rm=_flag(raw.get("rm")),
-        children=tuple(_device(c) for c in raw.get("children") or ()))
+        children=tuple(_device(c) for c in raw.get("children") or ()),
+        serial=(raw.get("serial") or "").strip() or None)
 
 
 def parse_lsblk(data: str | dict) -> list[BlockDevice]:
-    """`lsblk -J -b -o NAME,PATH,TYPE,SIZE,FSTYPE,MOUNTPOINT,PKNAME,RO,RM` -> top-level devices."""
+    """`lsblk -J -b -o NAME,PATH,TYPE,SIZE,FSTYPE,MOUNTPOINT,PKNAME,RO,RM[,SERIAL]` -> top-level devices."""
     return [_device(raw) for raw in _loads(data).get("blockdevices") or ()]
 
 
@@ -129,9 +131,19 @@ def disk_rejection(disk: BlockDevice, pv_vg: dict[str, str]) -> str | None:
     return None
 
 
+def ebs_serial(volume_id: str) -> str:
+    """The serial an EBS volume shows on an NVMe (Nitro) instance: its id without the '-'."""
+    return volume_id.replace("-", "")
+
+
 def choose_mirrored_device(lsblk: str | dict, pvs: str | dict = "",
-                           no_mirrored_device: bool = False) -> DeviceChoice:
-    """The device for volume group drbdvg (manual 7.1), or none with the reason."""
+                           no_mirrored_device: bool = False, volume_id: str | None = None) -> DeviceChoice:
+    """The device for volume group drbdvg (manual 7.1), or none with the reason.
+
+    `volume_id`: the EBS volume the aws provider attached for DRBD (provider_facts.yml
+    mirrored_volume_ids). On Nitro instances every EBS volume is an NVMe disk whose numbering
+    follows discovery, not the API's /dev/sdb, so the disk is the one with that serial; on Xen
+    instances (no serial) the names of manual 7.1 apply (xvdb)."""
     if no_mirrored_device:
         return DeviceChoice(None, "hive_no_mirrored_device is true: this host is a diskless DRBD node")
     pv_rows = [r for r in parse_lvm_report(pvs) if r.get("pv_name")]
@@ -144,6 +156,16 @@ def choose_mirrored_device(lsblk: str | dict, pvs: str | dict = "",
     pv_vg = {r["pv_name"]: r.get("vg_name", "") for r in pv_rows}
     disks = {d.name: d for d in parse_lsblk(lsblk)}
     rejected: dict[str, str] = {}
+    if volume_id:
+        serial = ebs_serial(volume_id)
+        for disk in disks.values():
+            if disk.serial and ebs_serial(disk.serial) == serial:
+                why = disk_rejection(disk, pv_vg)
+                if why is None:
+                    return DeviceChoice(disk.path, f"{disk.path} is EBS volume {volume_id} "
+                                        f"({disk.size} bytes), attached for DRBD", size=disk.size)
+                return DeviceChoice(None, f"EBS volume {volume_id} ({disk.path}) {why}",
+                                    rejected={disk.path: why})
     for name in CANDIDATES:
         disk = disks.get(name)
         if disk is None:

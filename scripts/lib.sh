@@ -45,7 +45,8 @@ ensure_venv() {
   if "$VENV/bin/python" -m pip show hive-builder >/dev/null 2>&1; then
     "$VENV/bin/python" -m pip uninstall -y -q hive-builder
   fi
-  "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+  # test: pytest, moto (tests/aws); aws: boto3 for the aws provider
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[test,aws]"
   # the Ansible collections the playbooks use (hive_builder/ansible-requirements.yml)
   "$VENV/bin/hive" collections >/dev/null 2>&1 || "$VENV/bin/hive" collections --install
 }

@@ -363,10 +363,10 @@ def offline_provider_check(ctx: Context, site) -> None:
 
 
 def _provider_check(ctx: Context, site, *, offline_only: bool) -> None:
-    from hive_builder.providers import get_provider
+    from hive_builder.providers import get_provider, provider_env
     from hive_builder.providers.plan import plan_from_stage
-    provider = get_provider(site.stages[ctx.stage].provider)
-    if offline_only and not provider.offline_sanity_check:
+    provider = get_provider(site.stages[ctx.stage].provider, provider_env(ctx.values))
+    if offline_only and not provider.checked_by_hive_check:
         return
     provider.sanity_check(plan_from_stage(site, ctx.stage, context_dir=ctx.context_dir,
                                           root_dir=ctx.root_dir))

@@ -101,6 +101,24 @@ options:
     type: list
     elements: raw
     default: []
+  settings:
+    description:
+      - The stage's inventory variables a provider making its own network reads (aws), named as
+        in the inventory (C(hive_region), C(hive_subnets), ...; providers/plan.py STAGE_SETTINGS).
+    type: dict
+    default: {}
+  server_settings:
+    description:
+      - For each server, its such variables (C(hive_subnet), C(hive_published_ip), ...;
+        providers/plan.py SERVER_SETTINGS), in the order of O(servers).
+    type: list
+    elements: dict
+    default: []
+  outcome:
+    description:
+      - For a provider with a tasks file (aws), what those tasks made; without it the module
+        checks and returns RV(tasks_file) and RV(tasks_vars) for them.
+    type: dict
 notes:
   - Does not support check mode.
 """
@@ -160,6 +178,15 @@ servers:
   type: list
   elements: str
   sample: [p-hive0.example.com, p-hive1.example.com]
+tasks_file:
+  description: Tasks file of the role provider that makes the resources (aws); empty otherwise.
+  returned: success
+  type: str
+  sample: aws.yml
+tasks_vars:
+  description: Parameters of RV(tasks_file), rendered by the provider.
+  returned: success
+  type: dict
 msg:
   description: What the provider reported, or a summary.
   returned: always
@@ -189,6 +216,9 @@ def main():
         sshd_ports=dict(type="list", elements="str", default=[]),
         ssh_source_ips=dict(type="list", elements="raw", default=[]),
         sizes=dict(type="list", elements="raw", default=[]),
+        settings=dict(type="dict", default={}),
+        server_settings=dict(type="list", elements="dict", default=[]),
+        outcome=dict(type="dict"),
     ))
     try:
         from hive_builder.errors import HiveError
@@ -208,17 +238,19 @@ def main():
     sources = p["ssh_source_ips"] or [[] for _ in names]
     # memory_size, cpus, ... (providers/sizing.py): applied by the provider or reported
     sizes = p["sizes"] or [[] for _ in names]
-    hostvars = {name: {"hive_private_ip": ip, "group_names": g, "hive_root_password": pw,
-                       "hive_sshd_port": port or None, "hive_ssh_source_ips": src or None,
-                       **dict(zip(SIZE_VARS.values(), size or ()))}
-                for name, ip, g, pw, port, src, size in zip(names, p["private_ips"], groups, passwords,
-                                                            ports, sources, sizes)}
+    server_settings = p["server_settings"] or [{} for _ in names]
+    hostvars = {name: {**(extra or {}), "hive_private_ip": ip, "group_names": g,
+                       "hive_root_password": pw, "hive_sshd_port": port or None,
+                       "hive_ssh_source_ips": src or None, **dict(zip(SIZE_VARS.values(), size or ()))}
+                for name, ip, g, pw, port, src, size, extra in zip(names, p["private_ips"], groups, passwords,
+                                                                   ports, sources, sizes, server_settings)}
     try:
         plan = plan_from_hostvars(hostvars, names, hive_name=p["hive_name"], stage=p["stage"], cidr=p["cidr"],
                                   context_dir=p["context_dir"], root_dir=p["root_dir"], admin_user=p["admin"],
-                                  private_key_path=p["private_key_path"], public_key_path=p["public_key_path"])
+                                  private_key_path=p["private_key_path"], public_key_path=p["public_key_path"],
+                                  settings=p["settings"])
         provider = get_provider(p["provider"])
-        result = apply(provider, plan, p["state"])
+        result = apply(provider, plan, p["state"], p["outcome"])
     except HiveError as exc:
         module.fail_json(msg=str(exc))
     for message in result.messages:
@@ -227,6 +259,7 @@ def main():
                      ssh_config=str(plan.ssh_config_path), provider_facts=result.facts,
                      # build-infra's second play runs it on every server (hive_provider_facts)
                      host_probe=provider.host_probe or "",
+                     tasks_file=result.tasks_file, tasks_vars=result.tasks_vars,
                      servers=[s.name for s in plan.servers],
                      msg="; ".join(result.messages) or f"{p['provider']}: stage {p['stage']} {p['state']}")
 

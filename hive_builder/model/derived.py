@@ -17,8 +17,9 @@ from hive_builder.model.ports import FIREWALL_LIMIT
 if TYPE_CHECKING:
     from hive_builder.model.site import Site
 
-ADMIN_BY_PROVIDER = {"vagrant": "vagrant", "aws": "ec2-user", "azure": "hiveadmin"}
-DEFAULT_ADMIN = "admin"  # gcp, openstack, prepared, kickstart, docker
+# aws: Debian's AMIs (cloud-init's default user), not 2.3.1's Amazon Linux `ec2-user`
+ADMIN_BY_PROVIDER = {"vagrant": "vagrant", "azure": "hiveadmin"}
+DEFAULT_ADMIN = "admin"  # aws, gcp, openstack, prepared, kickstart, docker
 SELINUX_DISABLED = ("aws", "docker")  # no SELinux to manage (AWS images, containers)
 
 

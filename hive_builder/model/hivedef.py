@@ -118,6 +118,13 @@ def _provider_rules(w: Where, provider: str, raw: dict) -> None:
         for key in ("memory_size", "repository_memory_size", "dev", "bridge"):
             if key in raw:
                 w.error(f"{key} cannot be specified when provider is IaaS ({provider})", key)
+    if provider == "aws":
+        # zones come from each subnet's available_zone (without subnets: a zone of the region
+        # offering the instance types, providers/aws.py); instances are reached with the key pair
+        for key, why in (("az_suffix_list", "zones are the subnets' available_zone"),
+                         ("root_password", "instances are reached as the admin with the stage's key pair")):
+            if key in raw:
+                w.error(f"{key} cannot be specified when provider is aws: {why}", key)
 
 
 def _parse_stage(w: Where, stage: str, raw: Any) -> StageSpec | None:

@@ -4,6 +4,7 @@ used by the Ansible module `hive_provider` (build-infra) and by the e2e helpers.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,12 @@ from hive_builder.providers.unimplemented import NOT_YET, UnimplementedProvider
 STATES = ("present", "halted", "absent")
 
 
-def get_provider(name: str) -> Provider:
+def get_provider(name: str, env: Mapping[str, str] | None = None) -> Provider:
+    """`env`: variables the provider reads besides os.environ (cloud credentials that `hive set`
+    holds; inside Ansible they are in the environment already)."""
+    if name == "aws":
+        from hive_builder.providers.aws import AwsProvider
+        return AwsProvider(env)
     if name == "docker":
         from hive_builder.providers.docker import DockerProvider
         return DockerProvider()
@@ -25,7 +31,7 @@ def get_provider(name: str) -> Provider:
         return PreparedProvider()
     if name in NOT_YET:
         return UnimplementedProvider(name)
-    raise HiveError(f"unknown provider {name!r}", hint="known providers: docker, prepared, " + ", ".join(NOT_YET))
+    raise HiveError(f"unknown provider {name!r}", hint="known providers: aws, docker, prepared, " + ", ".join(NOT_YET))
 
 
 @dataclass
@@ -33,6 +39,17 @@ class ApplyResult:
     changed: bool = False
     messages: list[str] = field(default_factory=list)   # say once, as warnings
     facts: dict = field(default_factory=dict)
+    tasks_file: str = ""                 # Provider.tasks_file, on the call before the tasks
+    tasks_vars: dict = field(default_factory=dict)
+
+
+def provider_env(values: Mapping[str, object]) -> dict[str, str]:
+    """The environment variables of the catalogue's credentials (`hive set aws_access_key_id`...)
+    that are set, as ansible-playbook gets them (execution/ansible.ansible_environment)."""
+    from hive_builder.config.catalogue import VARIABLES
+    return {var.env: str(values[var.name]) for var in VARIABLES
+            if var.env and var.env.startswith(("AWS_", "AZURE_"))
+            and values.get(var.name) not in (None, "")}
 
 
 def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
@@ -50,18 +67,32 @@ def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
     return True
 
 
-def apply(provider: Provider, plan: ProvisionPlan, state: str = "present") -> ApplyResult:
-    """Bring the stage to `state`; on present also write ssh_config and provider_facts.yml."""
+def apply(provider: Provider, plan: ProvisionPlan, state: str = "present",
+          outcome: Mapping | None = None) -> ApplyResult:
+    """Bring the stage to `state`; on present also write ssh_config and provider_facts.yml.
+
+    A provider with a tasks file is called twice (Provider.tasks_file): without `outcome` it
+    checks and returns the tasks' parameters; with the tasks' `outcome` it finishes the state."""
     if state not in STATES:
         raise HiveError(f"provider state must be one of {', '.join(STATES)}, not {state!r}")
     result = ApplyResult()
+    if provider.tasks_file and outcome is None:
+        result.tasks_file = provider.tasks_file
+        result.tasks_vars = provider.tasks_vars(plan, state)
+        sizes = provider.size_notice(plan) if state == "present" else None
+        if sizes:
+            result.messages.append(sizes)
+        result.messages.extend(provider.messages())
+        return result
+    if provider.tasks_file:
+        provider.take_outcome(plan, state, outcome or {})
     if state == "halted":
         result.changed = provider.halt(plan)
     elif state == "absent":
         result.changed = provider.destroy(plan)
     else:
         result.changed = provider.provision(plan)
-        sizes = provider.size_notice(plan)
+        sizes = None if provider.tasks_file else provider.size_notice(plan)   # said before the tasks
         if sizes:   # on every build-infra, once for the stage: never silently ignored
             result.messages.append(sizes)
         result.changed |= write_if_changed(plan.ssh_config_path, provider.ssh_config(plan))
@@ -92,4 +123,4 @@ def record_host_facts(provider: Provider, context_dir: Path, probes: dict[str, s
 
 
 __all__ = ["Provider", "ProvisionPlan", "ServerPlan", "plan_from_hostvars", "get_provider", "apply",
-           "ApplyResult", "STATES", "record_facts", "record_host_facts"]
+           "ApplyResult", "STATES", "record_facts", "record_host_facts", "provider_env"]

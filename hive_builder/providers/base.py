@@ -25,6 +25,18 @@ class Provider(ABC):
     # runs on every server once it answers, its output per server going to host_facts (None: the
     # provider knows its facts without the servers, `facts`)
     host_probe: str | None = None
+    # providers whose resources Ansible modules make (aws: amazon.aws): the role provider includes
+    # this tasks file of its own between two calls of the module hive_provider. The first call
+    # checks (sanity_check and what needs the cloud) and returns `tasks_vars` to the tasks; the
+    # second hands what the tasks made to `take_outcome`, then ssh_config and facts are written as
+    # for every provider. None: the provider acts itself in provision/halt/destroy.
+    tasks_file: str | None = None
+
+    @property
+    def checked_by_hive_check(self) -> bool:
+        """Whether `hive check` runs sanity_check: it must not touch an engine or change
+        anything (reading a cloud's API with short timeouts is fine)."""
+        return self.offline_sanity_check
 
     @abstractmethod
     def sanity_check(self, plan: ProvisionPlan) -> None:
@@ -41,6 +53,14 @@ class Provider(ABC):
     @abstractmethod
     def destroy(self, plan: ProvisionPlan) -> bool:
         """Remove the servers and everything created for them (`hive build-infra -D`)."""
+
+    def tasks_vars(self, plan: ProvisionPlan, state: str) -> dict:
+        """Parameters of `tasks_file` for `state` (checked before anything is created)."""
+        raise NotImplementedError(f"{self.name} provider has no tasks file")
+
+    def take_outcome(self, plan: ProvisionPlan, state: str, outcome: Mapping) -> None:
+        """What `tasks_file` made (its results as the tasks pass them), before ssh_config/facts."""
+        raise NotImplementedError(f"{self.name} provider has no tasks file")
 
     def ssh_config(self, plan: ProvisionPlan) -> str:
         """Text of <context_dir>/ssh_config: every server at its private IP, as the admin, on the

@@ -13,6 +13,13 @@ from hive_builder.providers.sizing import server_sizes
 from hive_builder.render.ssh_config import DEFAULT_SSH_PORT, sshd_port
 
 ROLE_GROUPS = ("hives", "repository", "first_hive")
+# Inventory variables a provider that makes its own network and machines (aws) reads besides the
+# sizes: per stage (the mother's variables) and per server. The hive_provider module receives
+# them from the role provider (filter hive_provider_settings), `hive check` from the model.
+STAGE_SETTINGS = ("hive_region", "hive_subnets", "hive_vpc_name", "hive_aws_key_name",
+                  "hive_published_ports_tcp", "hive_published_ports_udp")
+SERVER_SETTINGS = ("hive_subnet", "hive_available_zone", "hive_vm_image_name", "hive_published_ip",
+                   "hive_no_mirrored_device")
 ADMIN_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 
 
@@ -26,6 +33,8 @@ class ServerPlan:
     # the stage's size attributes as this server gets them (providers/sizing.py): memory_size (MB),
     # cpus, disk_size (GB), mirrored_disk_size (GB), instance_type
     sizes: Mapping[str, Any] = field(default_factory=dict)
+    # SERVER_SETTINGS that are set (None and '' are dropped)
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for attr in ("memory_size", "cpus"):   # the sizes a provider may apply: whole numbers
@@ -61,6 +70,8 @@ class ProvisionPlan:
     private_key_path: Path | None = None
     public_key_path: Path | None = None
     labels_extra: Mapping[str, str] = field(default_factory=dict)
+    # STAGE_SETTINGS that are set, and `hive_file` (the hive definition, named in messages)
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -117,7 +128,8 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
                        hive_name: str, stage: str, cidr: str, context_dir: str | Path,
                        root_dir: str | Path | None = None, admin_user: str = "admin",
                        private_key_path: str | Path | None = None,
-                       public_key_path: str | Path | None = None) -> ProvisionPlan:
+                       public_key_path: str | Path | None = None,
+                       settings: Mapping[str, Any] | None = None) -> ProvisionPlan:
     """Build the plan from Ansible host variables (hive_private_ip, group_names, hive_root_password,
     hive_sshd_port, hive_ssh_source_ips, the size variables hive_memory_size, hive_cpus, ...).
 
@@ -134,14 +146,21 @@ def plan_from_hostvars(hostvars: Mapping[str, Mapping[str, Any]], servers: Seque
         plans.append(ServerPlan(name=name, ip=str(hv["hive_private_ip"]),
                                 roles=tuple(g for g in ROLE_GROUPS if g in groups),
                                 root_password=hv.get("hive_root_password") or None,
-                                ssh_port=_ssh_port(name, hv), sizes=server_sizes(hv)))
+                                ssh_port=_ssh_port(name, hv), sizes=server_sizes(hv),
+                                settings=pick_settings(hv, SERVER_SETTINGS)))
     context = Path(context_dir)
     return ProvisionPlan(
         hive_name=hive_name, stage=stage, cidr=cidr, servers=tuple(plans), context_dir=context,
         root_dir=Path(root_dir) if root_dir else context.parent.parent,
         admin_user=admin_user or "admin",
         private_key_path=Path(private_key_path) if private_key_path else None,
-        public_key_path=Path(public_key_path) if public_key_path else None)
+        public_key_path=Path(public_key_path) if public_key_path else None,
+        settings=pick_settings(settings or {}, (*STAGE_SETTINGS, "hive_file")))
+
+
+def pick_settings(variables: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """The variables among `names` that are set: unset ones reach the module as None or ''."""
+    return {n: variables[n] for n in names if variables.get(n) not in (None, "")}
 
 
 def _ssh_port(name: str, hv: Mapping[str, Any]) -> int:
@@ -156,12 +175,16 @@ def plan_from_stage(site: Any, stage: str, *, context_dir: str | Path, root_dir:
     runs. The admin user is the provider default; group_vars overrides are only known to Ansible."""
     from hive_builder.model import derived_host_vars  # the model is pure; imported on use
     st = site.stages[stage]
-    admin = derived_host_vars(site, stage).get("hive_safe_admin", "admin")
+    derived = derived_host_vars(site, stage)
+    admin = derived.get("hive_safe_admin", "admin")
+    settings = pick_settings({**st.mother.vars, **derived}, STAGE_SETTINGS)
     return ProvisionPlan(
         hive_name=site.name, stage=stage, cidr=st.spec.cidr, context_dir=Path(context_dir),
         root_dir=Path(root_dir), admin_user=str(admin),
+        settings={**settings, "hive_file": site.hive_file},
         servers=tuple(ServerPlan(name=s.name, ip=s.private_ip,
                                  roles=tuple(g for g in ROLE_GROUPS if g in s.groups),
                                  root_password=s.vars.get("hive_root_password") or None,
-                                 ssh_port=_ssh_port(s.name, s.vars), sizes=server_sizes(s.vars))
+                                 ssh_port=_ssh_port(s.name, s.vars), sizes=server_sizes(s.vars),
+                                 settings=pick_settings(s.vars, SERVER_SETTINGS))
                       for s in st.servers))

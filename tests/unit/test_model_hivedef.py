@@ -167,7 +167,7 @@ def test_case9_mother_vars(tmp_path):
     assert ks.mother.vars["hive_region"] == "r"
 
 
-@pytest.mark.parametrize("provider, admin", [("vagrant", "vagrant"), ("aws", "ec2-user"),
+@pytest.mark.parametrize("provider, admin", [("vagrant", "vagrant"), ("aws", "admin"),
                                              ("azure", "hiveadmin"), ("gcp", "admin"),
                                              ("prepared", "admin"), ("docker", "admin")])
 def test_case10_admin_by_provider(tmp_path, provider, admin):

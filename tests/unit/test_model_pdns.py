@@ -72,7 +72,7 @@ def test_stage_staging(site):  # §5.3
         ("s-hive1.pdns", "192.168.0.69", "subnet-b", "ap-northeast-1b"),
         ("s-hive2.pdns", "192.168.0.133", "subnet-c", "ap-northeast-1c")]
     assert st.repository.vars["hive_instance_type"] == "t3.large"
-    assert derived_host_vars(site, "staging")["hive_safe_admin"] == "ec2-user"
+    assert derived_host_vars(site, "staging")["hive_safe_admin"] == "admin"   # Debian AMIs
     assert derived_host_vars(site, "staging")["hive_registry"] == "s-hive2.pdns:5000"
 
 

@@ -16,10 +16,11 @@ from hive_builder import drbd_host
 from hive_builder.render.drbd import render_global_common
 
 
-def hive_mirrored_device(lsblk_json, pvs_json="", no_mirrored_device=False):
-    """`lsblk.stdout | hive_mirrored_device(pvs.stdout, hive_no_mirrored_device)` -> choice dict."""
+def hive_mirrored_device(lsblk_json, pvs_json="", no_mirrored_device=False, volume_id=""):
+    """`lsblk.stdout | hive_mirrored_device(pvs.stdout, hive_no_mirrored_device, volume id)` ->
+    choice dict (volume id: the aws provider's EBS volume for DRBD, '' elsewhere)."""
     choice = drbd_host.choose_mirrored_device(lsblk_json, pvs_json or "",
-                                              drbd_host._truthy(no_mirrored_device))
+                                              drbd_host._truthy(no_mirrored_device), volume_id or None)
     return asdict(choice)
 
 
