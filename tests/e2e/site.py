@@ -144,6 +144,7 @@ class AnsibleSite:
             "[defaults]\n"
             f"inventory = {self.workdir / 'inventory.yml'}\n"
             f"library = {PACKAGE / 'lib'}\n"
+            f"filter_plugins = {PACKAGE / 'plugins' / 'filter'}\n"
             f"roles_path = {PACKAGE / 'playbooks' / 'roles'}:{PACKAGE / 'playbooks' / 'builtin_roles'}\n"
             "host_key_checking = False\n"
             "forks = 8\n"
@@ -243,7 +244,7 @@ class PreparedHosts:
         setup = ("userdel -r admin 2>/dev/null; groupdel admin 2>/dev/null; rm -f /etc/sudoers.d/admin; "
                  f"echo 'root:{self.root_password}' | chpasswd; "
                  "printf 'PermitRootLogin yes\\nPasswordAuthentication yes\\n' > /etc/ssh/sshd_config.d/00-root.conf")
-        specs = container_specs(plan, image)
+        specs = container_specs(plan, {"hive": image, "repository": image})
         if self.hostnames:
             specs = [dataclasses.replace(spec, hostname=h) for spec, h in zip(specs, self.hostnames, strict=True)]
         for spec in specs:

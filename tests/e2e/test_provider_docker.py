@@ -55,8 +55,16 @@ def test_nodes_share_the_emulation_directory(stage):
     assert stage.ssh(stage.servers[2], f"cat {shared}/probe").stdout.strip() == "from-hive0"
 
 
-def test_docker_not_preinstalled(stage):
-    assert stage.ssh(stage.servers[0], "command -v dockerd", check=False).returncode != 0
+def test_nodes_hold_their_kinds_packages_but_none_is_configured(stage):
+    """Hives start from the node image preloaded with setup-hosts' packages, the repository
+    server from the one that adds its roles' packages; configuring them is setup-hosts' work."""
+    installed = "dpkg-query -W -f '${Package} ${Status}\\n' docker.io zabbix-server-pgsql 2>/dev/null; true"
+    hive = stage.ssh(stage.servers[0], installed).stdout
+    repository = stage.ssh(stage.servers[3], installed).stdout
+    assert "docker.io install ok installed" in hive and "zabbix-server-pgsql install ok installed" not in hive
+    assert "docker.io install ok installed" in repository
+    assert "zabbix-server-pgsql install ok installed" in repository
+    assert stage.ssh(stage.servers[0], "test -e /etc/docker/daemon.json", check=False).returncode != 0
 
 
 def test_second_run_changes_nothing(stage):
