@@ -11,6 +11,7 @@ Default templates are `str.format` strings over other variables plus the interna
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -251,6 +252,13 @@ PHASE_SUBJECTS = {
 
 def variable(name: str) -> Variable:
     return BY_NAME[name]
+
+
+def environment_of(values: Mapping[str, object]) -> dict[str, str]:
+    """The environment variables of the catalogue's variables that are set (credentials, root
+    dir, stage...), as ansible-playbook and the providers get them."""
+    return {var.env: str(values[var.name]) for var in VARIABLES
+            if var.env and values.get(var.name) not in (None, "")}
 
 
 def options_of(subcommand: str) -> list[Variable]:

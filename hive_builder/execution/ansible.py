@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hive_builder import phases
 from hive_builder.execution import collection_deps, converge_stamp
-from hive_builder.config.catalogue import VARIABLES, variable
+from hive_builder.config.catalogue import environment_of, variable
 from hive_builder.errors import HiveError
 from hive_builder.render.ansible_cfg import render_ansible_cfg
 from hive_builder.render.vars_yml import render_vars_yml
@@ -59,10 +59,7 @@ def ansible_environment(values: Mapping[str, object], files: GeneratedFiles,
     env = dict(os.environ if base is None else base)
     env["ANSIBLE_CONFIG"] = str(files.ansible_cfg)
     env["ANSIBLE_COLLECTIONS_PATH"] = collection_deps.ansible_collections_path(env)
-    for var in VARIABLES:
-        value = values.get(var.name)
-        if var.env and value not in (None, ""):
-            env[var.env] = str(value)
+    env.update(environment_of(values))
     if not values.get("verbose") and values.get("stdout_callback") in (None, "", "default"):
         # compact progress on the terminal (-v, or another stdout_callback set by the user, keeps
         # ansible's own output); the log keeps everything either way

@@ -46,10 +46,8 @@ class ApplyResult:
 def provider_env(values: Mapping[str, object]) -> dict[str, str]:
     """The environment variables of the catalogue's credentials (`hive set aws_access_key_id`...)
     that are set, as ansible-playbook gets them (execution/ansible.ansible_environment)."""
-    from hive_builder.config.catalogue import VARIABLES
-    return {var.env: str(values[var.name]) for var in VARIABLES
-            if var.env and var.env.startswith(("AWS_", "AZURE_"))
-            and values.get(var.name) not in (None, "")}
+    from hive_builder.config.catalogue import environment_of
+    return {k: v for k, v in environment_of(values).items() if k.startswith(("AWS_", "AZURE_"))}
 
 
 def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:

@@ -52,6 +52,13 @@ def test_bad_boolean_in_a_group_directory(tmp_path):
          "expected a boolean (true or false), found a string ('maybe')")]
 
 
+def test_bad_wait_connectable_is_refused(tmp_path):
+    assert errors(tmp_path, {"all.yml": "hive_wait_connectable: later\n"}) == [
+        ("group_vars/all.yml", "group_vars all", "hive_wait_connectable",
+         "group_vars/all.yml, group_vars all, attribute 'hive_wait_connectable': "
+         "expected a boolean (true or false), found a string ('later')")]
+
+
 def test_hive_check_refuses_before_anything_runs(tmp_path, capfd):
     root = tmp_path / "proj"
     shutil.copytree(PDNS, root / "inventory", ignore=shutil.ignore_patterns("*.py"))
