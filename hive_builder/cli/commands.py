@@ -344,7 +344,7 @@ def cmd_phase(ctx: Context, phase_name: str, command: str, *, assume_yes: bool =
     with session(ctx, command) as site:
         if phase_name == phases.PHASES[0].name:
             preflight_provider(ctx, site)
-        _run_and_record(ctx, phase_name)
+        _run_and_record(ctx, phase_name, site)
 
 
 def preflight_provider(ctx: Context, site) -> None:
@@ -363,9 +363,11 @@ def offline_provider_check(ctx: Context, site) -> None:
 
 
 def _provider_check(ctx: Context, site, *, offline_only: bool) -> None:
+    from hive_builder.execution import collection_deps
     from hive_builder.providers import get_provider, provider_env
     from hive_builder.providers.plan import plan_from_stage
     provider = get_provider(site.stages[ctx.stage].provider, provider_env(ctx.values))
+    collection_deps.check(providers=(provider.name,))   # a cloud's modules, before its SDK
     if offline_only and not provider.checked_by_hive_check:
         return
     provider.sanity_check(plan_from_stage(site, ctx.stage, context_dir=ctx.context_dir,
@@ -391,7 +393,7 @@ def cmd_all(ctx: Context, command: str) -> None:
                         skipped.add(phase_name)
                         _record_following(ctx, phase_name)
                     else:
-                        _run_and_record(ctx.with_values(phase=phase_name), phase_name)
+                        _run_and_record(ctx.with_values(phase=phase_name), phase_name, site)
                 except HiveError as e:
                     done[phase_name] = (False, time.monotonic() - phase_started)
                     resume = f"`hive all` resumes at {phase_name}"
@@ -426,9 +428,9 @@ def _unchanged_since_converge(ctx: Context, phase_name: str) -> bool:
     return found.skip
 
 
-def _run_and_record(ctx: Context, phase_name: str) -> None:
+def _run_and_record(ctx: Context, phase_name: str, site) -> None:
     from hive_builder.execution.ansible import run_phase
-    run_phase(ctx.values, phase_name, warn=warn)
+    run_phase(ctx.values, phase_name, warn=warn, providers=(site.stages[ctx.stage].provider,))
     _record_following(ctx, phase_name)
 
 

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.command == "collections":  # needs no project
                 from hive_builder.cli.collections_cmd import cmd_collections
-                cmd_collections(install=args.install)
+                cmd_collections(install=args.install, providers=args.provider)
                 return 0
             ctx = build_context(cli_values(args))
             dispatch(args, ctx, commands.describe_argv(argv))

@@ -84,7 +84,9 @@ EPILOGS = {
     "collections": "examples:\n"
                    "  hive collections             what is needed and what ansible will load\n"
                    "  hive collections --install   install the missing ones (Galaxy, else the\n"
-                   "                               `ansible` bundle's wheel from PyPI)",
+                   "                               `ansible` bundle's wheel from PyPI)\n"
+                   "  hive collections --install --provider aws\n"
+                   "                               and those a stage of provider aws needs",
     "init": "examples:\n  hive init                    create .hive/ in the current directory",
     "set": "examples:\n"
            "  hive set                     every settable variable, its value and where it comes "
@@ -254,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--install", action="store_true",
                             help="install the missing or incompatible collections into this "
                                  "Python's site-packages (else ~/.ansible/collections)")
+            sp.add_argument("--provider", action="append", default=[], metavar="NAME",
+                            help="also the collections of this provider's stages (aws, ...; "
+                                 "all: every provider's); repeatable")
     return parser
 
 

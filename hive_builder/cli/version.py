@@ -16,9 +16,10 @@ def version_text() -> str:
     paths = deps.hive_search_path()
     lines = [f"swarmhive {__version__} (hive-builder 2.3.1 inventories)",
              f"ansible-core {_distribution_version('ansible-core')}"]
-    for c in deps.required():
+    for c in deps.listed():
         found = deps.find(c, paths)
-        lines.append(f"  {c.name} {found.version if found else 'not installed'}")
+        only = f" (provider {c.provider})" if c.provider else ""
+        lines.append(f"  {c.name} {found.version if found else 'not installed'}{only}")
     lines.append(f"python {sys.version.split()[0]} ({sys.executable})")
     return "\n".join(lines) + "\n"
 

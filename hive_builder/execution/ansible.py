@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +98,9 @@ def ansible_executable(name: str) -> str:
 
 
 def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report = stdout_report,
-              warn: Report = stdout_report) -> None:
-    """Run one phase playbook; raise HiveError naming the phase and the log file on failure."""
+              warn: Report = stdout_report, providers: Sequence[str] = ()) -> None:
+    """Run one phase playbook; raise HiveError naming the phase and the log file on failure.
+    `providers`: the stage's, whose own collections (amazon.aws...) must be installed too."""
     values = {**values, "phase": phase_name}
     playbook, warning = phases.playbook_path(phase_name, playbooks_dir=str(values["playbooks_dir"]),
                                              root_dir=str(values["root_dir"]))
@@ -116,7 +117,7 @@ def run_phase(values: Mapping[str, object], phase_name: str, *, report: Report =
         # refused before anything runs: an unknown tag would make ansible run nothing at all
         roles_path = str(values.get("roles_path") or "").split(":")
         tags = phases.check_tags(str(tags), phases.playbook_tags(playbook, roles_path), phase_name)
-    collection_deps.check()
+    collection_deps.check(providers=providers)
     files = write_generated_files(values)
     extra_vars = converge_stamp.before_run(values) if phase_name == converge_stamp.PHASE else {}
     argv = phases.playbook_argv(

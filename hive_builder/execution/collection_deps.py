@@ -1,10 +1,14 @@
 """The Ansible collections hive needs: which ones, where ansible-playbook will find them, and
 installing them.
 
-hive depends on ansible-core only (not the 48-namespace `ansible` bundle); the four collections its
+hive depends on ansible-core only (not the 48-namespace `ansible` bundle); the collections its
 playbooks use are listed with their versions in hive_builder/ansible-requirements.yml. They are
 installed from Galaxy when it answers, or else taken out of the `ansible` bundle's wheel on PyPI
 (the one source of collections on a machine that reaches PyPI only).
+
+A collection whose entry carries `provider: <name>` (amazon.aws, a cloud's modules) is needed only
+by stages of that provider: the base install stays small, and a phase of such a stage refuses to
+start while it is missing.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import sys
 import sysconfig
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +35,13 @@ REQUIREMENTS_FILE = Path(__file__).resolve().parent.parent / "ansible-requiremen
 PYPI_BUNDLE = "ansible==12.3.0"
 # ansible's default COLLECTIONS_PATHS, searched when ANSIBLE_COLLECTIONS_PATH is not set
 DEFAULT_PATHS = ("~/.ansible/collections", "/usr/share/ansible/collections")
-INSTALL_HINT = "run `hive collections --install`"
 
 
 @dataclass(frozen=True)
 class Collection:
     name: str       # namespace.name
     version: str    # the version installed and tested
+    provider: str | None = None   # needed only by stages of this provider; None: always
 
     @property
     def directory(self) -> str:
@@ -52,9 +56,30 @@ class Found:
     path: str       # the collection's directory
 
 
-def required(path: Path = REQUIREMENTS_FILE) -> tuple[Collection, ...]:
-    data = yaml.safe_load(path.read_text()) or {}
-    return tuple(Collection(str(c["name"]), str(c["version"])) for c in data.get("collections", ()))
+def listed(path: Path | None = None) -> tuple[Collection, ...]:
+    """Every collection of the requirements file, those of every provider included."""
+    data = yaml.safe_load((path or REQUIREMENTS_FILE).read_text()) or {}
+    return tuple(Collection(str(c["name"]), str(c["version"]),
+                            str(c["provider"]) if c.get("provider") else None)
+                 for c in data.get("collections", ()))
+
+
+def required(providers: Iterable[str] = (), path: Path | None = None) -> tuple[Collection, ...]:
+    """The collections every stage needs, plus those of `providers`."""
+    wanted = set(providers)
+    return tuple(c for c in listed(path) if c.provider is None or c.provider in wanted)
+
+
+def providers_listed(path: Path | None = None) -> tuple[str, ...]:
+    """The providers that need collections of their own, in the file's order."""
+    return tuple(dict.fromkeys(c.provider for c in listed(path) if c.provider))
+
+
+def install_hint(collections: Iterable[Collection]) -> str:
+    """The command that installs these: `--provider` for the ones only a provider needs."""
+    extra = "".join(f" --provider {p}" for p in dict.fromkeys(c.provider for c in collections
+                                                              if c.provider))
+    return f"run `hive collections --install{extra}`"
 
 
 def search_path(env: Mapping[str, str], sys_path: Sequence[str]) -> list[str]:
@@ -127,11 +152,13 @@ def hive_search_path(env: Mapping[str, str] | None = None) -> list[str]:
     return search_path({"ANSIBLE_COLLECTIONS_PATH": ansible_collections_path(env)}, sys.path)
 
 
-def check(env: Mapping[str, str] | None = None) -> None:
-    """Raise a HiveError naming every missing or incompatible collection (before a phase runs)."""
-    found = problems(required(), hive_search_path(env))
-    if found:
-        raise HiveError("; ".join(found), hint=INSTALL_HINT)
+def check(env: Mapping[str, str] | None = None, providers: Iterable[str] = ()) -> None:
+    """Raise a HiveError naming every missing or incompatible collection that a stage of
+    `providers` needs (before a phase runs, and in `hive check`)."""
+    paths = hive_search_path(env)
+    bad = [c for c in required(providers) if problems([c], paths)]
+    if bad:
+        raise HiveError("; ".join(problems(bad, paths)), hint=install_hint(bad))
 
 
 Report = Callable[[str], None]

@@ -241,7 +241,7 @@ def destroy_project(tmp_path, monkeypatch):
     ran, answers, asked = [], [], []
     monkeypatch.setattr(commands, "load_inventory", lambda ctx, **kw: site)
     monkeypatch.setattr(commands, "preflight_provider", lambda ctx, site: None)
-    monkeypatch.setattr(commands, "_run_and_record", lambda ctx, name: ran.append(name))
+    monkeypatch.setattr(commands, "_run_and_record", lambda ctx, name, site: ran.append(name))
 
     def fake_input(prompt=""):
         asked.append(prompt)

@@ -1,8 +1,10 @@
 """Phase subcommands and `hive all` through `main(argv)` with ansible replaced by a recorder
 (reference §14.4 cases 35-37, 43; decisions 3, 8, 9)."""
 
+import collections
 import contextlib
 import json
+import types
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,12 @@ class Recorder:
         self.preflights = []
         self.stamps = {}     # server -> stamp in its /run
         self.stamp_reads = 0
+        self.provider = "prepared"   # every stage's, as load_inventory's site says
+
+    @property
+    def site(self):
+        stage = types.SimpleNamespace(provider=self.provider)
+        return types.SimpleNamespace(stages=collections.defaultdict(lambda: stage))
 
     def run_command(self, argv, env):
         playbook = Path(argv[-1]).stem
@@ -64,7 +72,7 @@ def project(tmp_path, monkeypatch):
     # build-images and initialize-services open docker-socket tunnels (ssh); their own tests are
     # in test_cli_tunnels.py
     monkeypatch.setattr(ansible, "_docker_tunnels_for", lambda phase, values: contextlib.nullcontext())
-    monkeypatch.setattr(commands, "load_inventory", lambda ctx: rec.loaded.append(ctx.stage))
+    monkeypatch.setattr(commands, "load_inventory", lambda ctx: rec.loaded.append(ctx.stage) or rec.site)
     monkeypatch.setattr(commands, "preflight_provider", lambda ctx, site: rec.preflights.append(ctx.stage))
 
     def stamp_runner(ssh_config, ssh="ssh", *, connect_timeout, timeout):

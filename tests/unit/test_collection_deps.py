@@ -39,15 +39,32 @@ def test_requirements_are_exactly_the_collections_the_content_uses():
                                     "ansible.constants", "ansible.release", "ansible.cli",
                                     "ansible.galaxy", "ansible.config", "ansible.collections",
                                     "ansible.modules", "ansible.module_utils"}
-    assert {c.name for c in deps.required()} == used
-    assert all(re.fullmatch(r"\d+\.\d+\.\d+", c.version) for c in deps.required())
+    assert {c.name for c in deps.listed()} == used
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", c.version) for c in deps.listed())
+
+
+def test_a_providers_collections_are_needed_by_its_stages_only():
+    """amazon.aws & co are needed where a stage uses the provider, and every provider's
+    collection is used only below its own tasks files (roles/provider/tasks/<provider>*.yml)."""
+    base = {c.name for c in deps.required()}
+    assert "amazon.aws" not in base and "community.docker" in base
+    for c in deps.listed():
+        if not c.provider:
+            continue
+        assert c in deps.required([c.provider]) and c not in deps.required()
+        users = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.yml")
+                 if f"{c.name}." in p.read_text()}
+        assert users and all(u.startswith(f"playbooks/roles/provider/tasks/{c.provider}")
+                             for u in users), users
 
 
 def test_requirements_file_is_an_ansible_galaxy_requirements_file():
     import yaml
     data = yaml.safe_load(deps.REQUIREMENTS_FILE.read_text())
     assert set(data) == {"collections"}
-    assert all(set(c) == {"name", "version"} for c in data["collections"])
+    # `provider` is hive's own key; ansible-galaxy ignores it
+    assert all(set(c) <= {"name", "version", "provider"} for c in data["collections"])
+    assert deps.providers_listed() and set(deps.providers_listed()) <= {"aws", "gcp", "azure"}
 
 
 def test_search_path_is_configured_or_default_then_sys_path(monkeypatch):
@@ -180,7 +197,6 @@ def missing_requirement(tmp_path, monkeypatch):
     reqs = tmp_path / "reqs.yml"
     reqs.write_text("collections:\n  - {name: community.nowhere, version: 1.0.0}\n")
     monkeypatch.setattr(deps, "REQUIREMENTS_FILE", reqs)
-    monkeypatch.setattr(deps.required, "__defaults__", (reqs,))
 
 
 def test_a_phase_refuses_to_start_without_its_collections(project, tmp_path, monkeypatch, capsys):
@@ -191,6 +207,52 @@ def test_a_phase_refuses_to_start_without_its_collections(project, tmp_path, mon
     assert "Ansible collection community.nowhere is not installed (hive needs 1.0.0)" in err
     assert "hive collections --install" in err
     assert rec.calls == [] and not (temp / "ansible.cfg").exists()
+
+
+def provider_requirement(tmp_path, monkeypatch):
+    """Every base collection installed, and one only provider aws needs, missing."""
+    reqs = tmp_path / "reqs.yml"
+    reqs.write_text(deps.REQUIREMENTS_FILE.read_text() + "  - {name: cloud.nowhere, version: 1.0.0, provider: aws}\n")
+    monkeypatch.setattr(deps, "REQUIREMENTS_FILE", reqs)
+
+
+def test_a_providers_collection_is_checked_for_that_providers_stages_only(tmp_path, monkeypatch):
+    provider_requirement(tmp_path, monkeypatch)
+    deps.check(providers=["prepared"])
+    deps.check()
+    with pytest.raises(HiveError) as e:
+        deps.check(providers=["aws"])
+    assert "cloud.nowhere is not installed" in str(e.value)
+    assert e.value.hint == "run `hive collections --install --provider aws`"
+
+
+def test_a_phase_of_a_stage_needing_a_providers_collection_refuses(project, tmp_path, monkeypatch, capsys):
+    root, temp, rec, hive = project
+    provider_requirement(tmp_path, monkeypatch)
+    assert hive("setup-hosts") == 0      # a prepared stage does not need it
+    rec.provider = "aws"
+    assert hive("setup-hosts") == 1
+    err = capsys.readouterr().err
+    assert "cloud.nowhere is not installed" in err and "--install --provider aws" in err
+    assert len(rec.calls) == 1
+
+
+def test_collections_command_installs_a_providers_collections_when_asked(tmp_path, monkeypatch, capsys):
+    provider_requirement(tmp_path, monkeypatch)
+    installed = []
+    monkeypatch.setattr(deps, "install", lambda collections, dest, report, galaxy: installed.append(collections))
+    assert main(["collections"]) == 0     # not asked for: listed, not an error
+    out = capsys.readouterr().out
+    assert "· cloud.nowhere" in out and "(provider aws only)" in out
+    assert main(["collections", "--install"]) == 0 and installed == []
+    assert main(["collections", "--install", "--provider", "aws"]) == 1   # the fake installed nothing
+    assert installed == [[deps.Collection("cloud.nowhere", "1.0.0", "aws")]]
+    assert "--provider aws" in capsys.readouterr().err
+    assert main(["collections", "--provider", "docker"]) == 1
+    assert "no collection is needed for this provider" in capsys.readouterr().err
+    installed.clear()
+    assert main(["collections", "--install", "--provider", "all"]) == 1
+    assert installed == [[deps.Collection("cloud.nowhere", "1.0.0", "aws")]]
 
 
 def test_phases_load_the_checked_copy_first(project, monkeypatch):
@@ -204,8 +266,8 @@ def test_collections_command_lists_and_fails_when_one_is_missing(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     assert main(["collections"]) == 0   # this venv has them (scripts/lib.sh installs them)
     out = capsys.readouterr().out.splitlines()
-    assert [line.split()[1] for line in out] == [c.name for c in deps.required()]
-    assert all(line.startswith("✓ ") for line in out)
+    assert [line.split()[1] for line in out] == [c.name for c in deps.listed()]
+    assert all(line.startswith("✓ ") for line in out if "only)" not in line)
     missing_requirement(tmp_path, monkeypatch)
     assert main(["collections"]) == 1
     captured = capsys.readouterr()
