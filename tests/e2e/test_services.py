@@ -184,7 +184,11 @@ def test_changed_role_rolls_out_a_new_image(site):
     web_py.write_text(web_py.read_text().replace('VERSION = "v1"', 'VERSION = "v2"'))
     built = site.run("build-images", "-l", "web")
     assert "image_web" in built.stdout
+    # a hive whose registry login is gone (setup-hosts made it) logs in again when refused
+    registry = f"{site.repository}:5000"
+    site.ssh(site.hives[1], f"sudo docker logout {registry}")
     site.run("deploy-services")
+    assert registry in site.ssh(site.hives[1], "sudo cat /root/.docker/config.json").stdout
     page = _web_page(site, "hive e2e web v2")
     assert "greeting=hello from kvs" in page
     tags = site.ssh(site.repository, "sudo docker image ls --format '{{.Tag}}' "

@@ -45,3 +45,29 @@ def test_check_mode_reports_but_does_not_write(tmp_path):
     target = tmp_path / "new"
     assert hive_files.ensure_file(spec_for(target, content="x"), check=True)
     assert not target.exists()
+
+
+def test_prune_removes_unlisted_matching_files_only(tmp_path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    for name in ["web.conf", "old.conf", "hive-registry.conf", "notes.txt", ".hive-tmp1", "gone.conf"]:
+        (d / name).write_text("x")
+    (d / "sub.conf").mkdir()
+    out = hive_files.pruned({"path": str(d), "patterns": ["*.conf"], "excludes": ["hive-*"],
+                             "keep": ["web.conf"]})
+    assert out == [str(d / "gone.conf"), str(d / "old.conf")]
+    assert hive_files.pruned({"path": str(tmp_path / "none")}) == []
+    # without patterns every visible file but the kept ones
+    assert hive_files.pruned({"path": str(d), "keep": ["web.conf"]}) == [
+        str(d / n) for n in ["gone.conf", "hive-registry.conf", "notes.txt", "old.conf"]]
+
+
+def test_remove_file_reports_and_respects_check_mode(tmp_path):
+    f = tmp_path / "f"
+    f.write_text("x")
+    assert hive_files.remove_file(str(f), check=True) and f.exists()
+    assert hive_files.remove_file(str(f), check=False) and not f.exists()
+    assert not hive_files.remove_file(str(f), check=False)
+    import pytest
+    with pytest.raises(IsADirectoryError):
+        hive_files.remove_file(str(tmp_path), check=False)

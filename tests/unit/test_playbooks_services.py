@@ -34,6 +34,9 @@ FAKE_DOCKER = textwrap.dedent("""\
         sys.stderr.write("No such image: " + ref); sys.exit(1)
     if args[0] == "pull":   # concurrent pulls: read-modify-write under a lock
         ref = args[-1]
+        if ref in state.get("refused", []):
+            sys.stderr.write("Error response from daemon: Head https://" + ref + ": no basic auth credentials")
+            sys.exit(1)
         if ref not in state["registry"]:
             sys.stderr.write("manifest unknown: " + ref); sys.exit(1)
         import fcntl
@@ -97,6 +100,18 @@ def test_failed_pull_uses_the_local_image_or_reports_the_service(fake_docker):
     assert "kept" not in out["errors"]
     assert out["errors"]["lost"].startswith("docker pull lost:1: manifest unknown")
     assert out["changed"] is False
+
+
+def test_pull_says_when_the_registry_refused_this_nodes_credentials(fake_docker):
+    """The play logs in and pulls again only then (setup-hosts logged the node in)."""
+    state = {"local": {"r:5000/image_db:latest": "sha256:a"}, "registry": {}, "containers": {}}
+    out = fake_docker(state, {"db": "r:5000/image_db:latest"})
+    assert out["auth_refused"] is False      # a missing image is not a refused login
+    out = fake_docker({**state, "refused": ["r:5000/image_db:latest", "r:5000/image_web:latest"]},
+                      {"db": "r:5000/image_db:latest", "web": "r:5000/image_web:latest"})
+    assert out["auth_refused"] is True
+    assert "db" not in out["errors"]     # the local copy is still reported
+    assert "no basic auth credentials" in out["errors"]["web"]
 
 
 @pytest.mark.parametrize("playbook", ["build-images.yml", "deploy-services.yml", "initialize-services.yml"])

@@ -25,6 +25,19 @@ options:
     type: list
     elements: dict
     required: true
+  absent:
+    description:
+      - paths removed when they exist (files only).
+    type: list
+    elements: str
+    default: []
+  prune:
+    description:
+      - remove the files of directory C(path) whose names match C(patterns) (default all) and
+        neither C(excludes) nor C(keep), hidden files never (a half-written C(.hive-) file is
+        another run's). Subdirectories are left alone.
+      - "{path, patterns, excludes, keep}: C(keep) lists file names."
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -33,6 +46,11 @@ EXAMPLES = r"""
     files:
       - {path: /etc/zabbix/zabbix_agentd.d/hive.conf, content: "UserParameter=a,b\n", mode: "0644"}
       - {path: /etc/hive/ca.pem, src: /etc/pki/tls/certs/ca.pem}
+
+- name: one rule per selected service, none for the others
+  hive_files:
+    files: [{path: /etc/rsyslog-services.d/web.conf, content: "..."}]
+    prune: {path: /etc/rsyslog-services.d, patterns: ["*.conf"], keep: [web.conf]}
 """
 
 RETURN = r"""
@@ -41,9 +59,15 @@ changed_paths:
   returned: always
   type: list
   elements: str
+removed_paths:
+  description: the files that were (or, in check mode, would be) removed (absent, prune)
+  returned: always
+  type: list
+  elements: str
 """
 
 import errno
+import fnmatch
 import grp
 import os
 import pwd
@@ -108,9 +132,45 @@ def ensure_file(spec: dict, check: bool) -> bool:
     return changed
 
 
+def remove_file(path: str, check: bool) -> bool:
+    """Remove the file when it exists; True when it was (or would be) removed."""
+    if not os.path.lexists(path):
+        return False
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file")
+    if not check:
+        os.unlink(path)
+    return True
+
+
+def pruned(prune: dict) -> list[str]:
+    """The paths `prune` removes: files of the directory matched by patterns, not excluded or
+    kept, not hidden."""
+    directory = prune["path"]
+    patterns = prune.get("patterns") or ["*"]
+    excludes = prune.get("excludes") or []
+    keep = set(prune.get("keep") or [])
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return []
+    return [os.path.join(directory, name) for name in names
+            if not name.startswith(".") and name not in keep
+            and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+            and not any(fnmatch.fnmatchcase(name, p) for p in excludes)
+            and os.path.isfile(os.path.join(directory, name))]
+
+
 def main():
-    module = AnsibleModule(argument_spec={"files": {"type": "list", "elements": "dict", "required": True}},
-                           supports_check_mode=True)
+    module = AnsibleModule(argument_spec={
+        "files": {"type": "list", "elements": "dict", "required": True},
+        "absent": {"type": "list", "elements": "str", "default": []},
+        "prune": {"type": "dict", "options": {
+            "path": {"type": "path", "required": True},
+            "patterns": {"type": "list", "elements": "str", "default": ["*"]},
+            "excludes": {"type": "list", "elements": "str", "default": []},
+            "keep": {"type": "list", "elements": "str", "default": []}}},
+    }, supports_check_mode=True)
     changed_paths = []
     for spec in module.params["files"]:
         if not spec.get("path"):
@@ -120,7 +180,18 @@ def main():
                 changed_paths.append(spec["path"])
         except (OSError, KeyError) as exc:
             module.fail_json(msg=f"hive_files: {spec['path']}: {exc}")
-    module.exit_json(changed=bool(changed_paths), changed_paths=changed_paths)
+    removed = list(module.params["absent"])
+    if module.params["prune"]:
+        removed += pruned(module.params["prune"])
+    removed_paths = []
+    for path in dict.fromkeys(removed):
+        try:
+            if remove_file(path, module.check_mode):
+                removed_paths.append(path)
+        except OSError as exc:
+            module.fail_json(msg=f"hive_files: cannot remove {path}: {exc}")
+    module.exit_json(changed=bool(changed_paths or removed_paths), changed_paths=changed_paths,
+                     removed_paths=removed_paths)
 
 
 if __name__ == "__main__":

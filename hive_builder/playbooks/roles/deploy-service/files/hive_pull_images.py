@@ -3,7 +3,8 @@
 
 argv[1]: JSON {service: image reference}. Prints JSON
 {"changed": bool, "images": {service: {"pulled": image id, "running": [image ids of this node's
-running containers of the service]}}, "errors": {service: message}}.
+running containers of the service]}}, "errors": {service: message}, "auth_refused": bool}.
+auth_refused: a registry refused this node's credentials (the play then logs in and pulls again).
 Runs on the hive with the docker CLI only, so no Docker SDK is needed for it.
 """
 import json
@@ -29,21 +30,35 @@ def running_image_ids(service):
     return sorted(set(out))
 
 
+# what `docker pull` says when the registry wants other credentials than this node's
+AUTH_REFUSED = ("no basic auth credentials", "unauthorized", "authentication required")
+
+
+def pull(ref):
+    """(image id before, the pull, image id after): one chain per image, the chains concurrent,
+    since a node's time goes to waiting on the registry and on the docker CLI."""
+    before = image_id(ref)
+    proc = docker("pull", "-q", ref)
+    return before, proc, image_id(ref)
+
+
 def main():
     refs = json.loads(sys.argv[1])
-    result = {"changed": False, "images": {}, "errors": {}}
+    result = {"changed": False, "images": {}, "errors": {}, "auth_refused": False}
     distinct = sorted(set(refs.values()))
-    before = {ref: image_id(ref) for ref in distinct}
-    # concurrently: a node pulling several images spends its time waiting on the registry
+    services = sorted(refs)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        pulls = dict(zip(distinct, pool.map(lambda ref: docker("pull", "-q", ref), distinct)))
-    after = {ref: image_id(ref) for ref in distinct}
+        pulls = dict(zip(distinct, pool.map(pull, distinct)))
+        running = dict(zip(services, pool.map(running_image_ids, services)))
     for service, ref in sorted(refs.items()):
-        pull = pulls[ref]
-        if pull.returncode != 0 and not after[ref]:
-            result["errors"][service] = f"docker pull {ref}: {(pull.stderr or pull.stdout).strip()}"
-        result["changed"] |= bool(after[ref]) and after[ref] != before[ref]
-        result["images"][service] = {"pulled": after[ref], "running": running_image_ids(service)}
+        before, proc, after = pulls[ref]
+        message = (proc.stderr or proc.stdout).strip()
+        if proc.returncode != 0 and any(text in message.lower() for text in AUTH_REFUSED):
+            result["auth_refused"] = True
+        if proc.returncode != 0 and not after:
+            result["errors"][service] = f"docker pull {ref}: {message}"
+        result["changed"] |= bool(after) and after != before
+        result["images"][service] = {"pulled": after, "running": running[service]}
     print(json.dumps(result))
 
 
