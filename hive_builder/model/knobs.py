@@ -31,6 +31,7 @@ KNOBS = {
     "hive_registry_backup_cleanup_days_before": _days,    # role backup-tools
     "hive_zabbix_backup_cleanup_days_before": _days,      # role backup-tools
     "hive_seed_from_mother": _boolean,                    # build-images
+    "hive_build_keep_apt_lists": _boolean,                # build-images
     "hive_wait_connectable": _boolean,                    # build-infra (false: tests/aws on moto)
 }
 

@@ -184,6 +184,10 @@ def test_changed_role_rolls_out_a_new_image(site):
     web_py.write_text(web_py.read_text().replace('VERSION = "v1"', 'VERSION = "v2"'))
     built = site.run("build-images", "-l", "web")
     assert "image_web" in built.stdout
+    # apt's package lists are left out of built images (hive_build_keep_apt_lists)
+    lists = site.ssh(site.repository, f"sudo docker run --rm --entrypoint ls {site.repository}:5000/"
+                                      "image_web:latest /var/lib/apt/lists").stdout.split()
+    assert not [name for name in lists if "_" in name], lists
     # a hive whose registry login is gone (setup-hosts made it) logs in again when refused
     registry = f"{site.repository}:5000"
     site.ssh(site.hives[1], f"sudo docker logout {registry}")
