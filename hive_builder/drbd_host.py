@@ -137,13 +137,23 @@ def ebs_serial(volume_id: str) -> str:
 
 
 def choose_mirrored_device(lsblk: str | dict, pvs: str | dict = "",
-                           no_mirrored_device: bool = False, volume_id: str | None = None) -> DeviceChoice:
+                           no_mirrored_device: bool = False, volume_id: str | None = None,
+                           link: str | None = None, link_target: str | None = None) -> DeviceChoice:
     """The device for volume group drbdvg (manual 7.1), or none with the reason.
 
     `volume_id`: the EBS volume the aws provider attached for DRBD (provider_facts.yml
     mirrored_volume_ids). On Nitro instances every EBS volume is an NVMe disk whose numbering
     follows discovery, not the API's /dev/sdb, so the disk is the one with that serial; on Xen
-    instances (no serial) the names of manual 7.1 apply (xvdb)."""
+    instances (no serial) the names of manual 7.1 apply (xvdb).
+
+    `link`: a stable name the provider gave the DRBD disk (provider_facts.yml
+    mirrored_device_links; gcp: /dev/disk/by-id/google-<device name>; azure:
+    /dev/disk/azure/scsi1/lun0, the guest agent's udev name by LUN), `link_target` the device
+    it resolves to on the host ('' or None: it does not exist). The kernel's name of a GCP disk
+    follows attachment order and interface (sdb on SCSI, nvme0n2 on NVMe machine types); the link
+    does not; on Azure sdb is the temporary resource disk and the data disk's sd name follows
+    the order the kernel finds them. Without the link (no udev rules in a custom image) the
+    names of manual 7.1 apply."""
     if no_mirrored_device:
         return DeviceChoice(None, "hive_no_mirrored_device is true: this host is a diskless DRBD node")
     pv_rows = [r for r in parse_lvm_report(pvs) if r.get("pv_name")]
@@ -166,6 +176,14 @@ def choose_mirrored_device(lsblk: str | dict, pvs: str | dict = "",
                                         f"({disk.size} bytes), attached for DRBD", size=disk.size)
                 return DeviceChoice(None, f"EBS volume {volume_id} ({disk.path}) {why}",
                                     rejected={disk.path: why})
+    if link and link_target:
+        for disk in disks.values():
+            if disk.path == link_target:
+                why = disk_rejection(disk, pv_vg)
+                if why is None:
+                    return DeviceChoice(disk.path, f"{disk.path} is {link} ({disk.size} bytes), "
+                                        "attached for DRBD", size=disk.size)
+                return DeviceChoice(None, f"{link} ({disk.path}) {why}", rejected={disk.path: why})
     for name in CANDIDATES:
         disk = disks.get(name)
         if disk is None:

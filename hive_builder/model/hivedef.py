@@ -125,6 +125,13 @@ def _provider_rules(w: Where, provider: str, raw: dict) -> None:
                          ("root_password", "instances are reached as the admin with the stage's key pair")):
             if key in raw:
                 w.error(f"{key} cannot be specified when provider is aws: {why}", key)
+    if provider in ("gcp", "azure") and "root_password" in raw:
+        # instances are made with the admin's key (metadata, VM profile): there is no root login
+        w.error(f"root_password cannot be specified when provider is {provider}: instances are "
+                "reached as the admin with the key hive gives them", "root_password")
+    if provider == "azure" and "az_suffix_list" in raw:
+        w.error("az_suffix_list cannot be specified when provider is azure: zones are 1, 2 and 3 "
+                "(or the subnets' available_zone)", "az_suffix_list")
 
 
 def _parse_stage(w: Where, stage: str, raw: Any) -> StageSpec | None:

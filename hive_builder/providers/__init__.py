@@ -23,15 +23,24 @@ def get_provider(name: str, env: Mapping[str, str] | None = None) -> Provider:
     if name == "aws":
         from hive_builder.providers.aws import AwsProvider
         return AwsProvider(env)
+    if name == "azure":
+        from hive_builder.providers.azure import AzureProvider
+        return AzureProvider(env)
+    if name == "gcp":
+        from hive_builder.providers.gcp import GcpProvider
+        return GcpProvider(env)
     if name == "docker":
         from hive_builder.providers.docker import DockerProvider
         return DockerProvider()
     if name == "prepared":
         from hive_builder.providers.prepared import PreparedProvider
         return PreparedProvider()
+    if name == "vagrant":
+        from hive_builder.providers.vagrant import VagrantProvider
+        return VagrantProvider(env)
     if name in NOT_YET:
         return UnimplementedProvider(name)
-    raise HiveError(f"unknown provider {name!r}", hint="known providers: aws, docker, prepared, " + ", ".join(NOT_YET))
+    raise HiveError(f"unknown provider {name!r}", hint="known providers: aws, azure, docker, gcp, prepared, vagrant, " + ", ".join(NOT_YET))
 
 
 @dataclass

@@ -21,10 +21,9 @@ import yaml
 
 from hive_builder.errors import HiveError, InventoryError
 from hive_builder.providers import aws_render as render
-from hive_builder.providers.base import Provider
+from hive_builder.providers.cloud import CloudProvider
 from hive_builder.providers.plan import ProvisionPlan
 from hive_builder.providers.sizing import stage_attribute
-from hive_builder.render.ssh_config import SshHost, render_ssh_config
 
 EXTRA_HINT = "install the aws extra in the Python that runs hive: pip install 'swarmhive[aws]'"
 CREDENTIALS_HINT = ("set them with `hive set aws_access_key_id <key id>` and `hive set "
@@ -262,7 +261,7 @@ def _describe_ids(client: Client, region: str, image_id: str) -> list[dict]:
         raise explain(exc, region) from None
 
 
-class AwsProvider(Provider):
+class AwsProvider(CloudProvider):
     name = "aws"
     tasks_file = "aws.yml"
 
@@ -271,13 +270,8 @@ class AwsProvider(Provider):
         # credentials from `hive set` (env) over the process environment
         self._env = {**{k: os.environ[k] for k in ENV_CREDENTIALS if os.environ.get(k)}, **(env or {})}
         self._client_factory = client_factory
-        self._notes: list[str] = []
-        self._built: list[render.Built] | None = None
+        super().__init__()
         self._image_id = ""
-
-    @property
-    def checked_by_hive_check(self) -> bool:
-        return True   # read-only requests with short timeouts
 
     def sanity_check(self, plan: ProvisionPlan) -> None:
         preflight(plan, "present", self._client_factory, self._env, [])
@@ -295,30 +289,5 @@ class AwsProvider(Provider):
             self._built = render.built_servers(plan, outcome)
             self._image_id = str(outcome.get("image_id") or "")
 
-    def provision(self, plan: ProvisionPlan) -> bool:
-        return False   # made by the tasks (tasks_file)
-
-    def halt(self, plan: ProvisionPlan) -> bool:
-        return False
-
-    def destroy(self, plan: ProvisionPlan) -> bool:
-        # the recorded image goes with the site: a new site starts from the newest Debian
-        facts = Path(plan.context_dir) / "provider_facts.yml"
-        if facts.exists():
-            facts.unlink()
-            return True
-        return False
-
-    def ssh_config(self, plan: ProvisionPlan) -> str:
-        if self._built is None:
-            raise HiveError("aws provider: ssh_config asked before the instances were made")
-        ips = {b.name: b.public_ip for b in self._built}
-        return render_ssh_config(SshHost(name=s.name, hostname=ips[s.name], user=plan.admin_user,
-                                         identity_file=str(plan.private_key), port=s.ssh_port)
-                                 for s in plan.servers)
-
     def facts(self, plan: ProvisionPlan) -> dict:
         return render.facts(self._built or [], self._image_id, render.layout(plan).region)
-
-    def messages(self) -> list[str]:
-        return list(self._notes)

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hive_builder.errors import HiveError, InventoryError
+from hive_builder.providers import cloud
+from hive_builder.providers.cloud import ports as _ports, where as _where
 from hive_builder.providers.plan import ProvisionPlan, ServerPlan
 from hive_builder.providers.sizing import stage_attribute
 
@@ -86,12 +88,6 @@ class Layout:
         return {"tag:Project": self.project, "tag:Stage": self.stage}
 
 
-def _where(plan: ProvisionPlan) -> dict[str, str | None]:
-    return {"file": plan.settings.get("hive_file"), "obj": f"stage {plan.stage}"}
-
-
-def _ports(values: Any) -> tuple[int, ...]:
-    return tuple(sorted({int(v) for v in values or () if str(v).strip().isdigit()}))
 
 
 def layout(plan: ProvisionPlan) -> Layout:
@@ -112,26 +108,20 @@ def layout(plan: ProvisionPlan) -> Layout:
         subnets.append(SubnetSpec(str(raw.get("name")), str(raw["cidr"]), zone))
     if not subnets:   # no `subnets`: the whole stage cidr in one zone the preflight picks
         subnets.append(SubnetSpec(f"{prefix}{plan.hive_name}-default", plan.cidr, None))
-    published = {sv.name: str(sv.settings["hive_published_ip"]) for sv in plan.servers
-                 if sv.settings.get("hive_published_ip")}
+    published = cloud.published_ips(plan)
     return Layout(
         region=str(region), project=plan.hive_name, stage=plan.stage,
         vpc_name=str(s.get("hive_vpc_name") or f"vpc-{prefix}{plan.hive_name}"),
         key_name=str(s.get("hive_aws_key_name") or f"awsroot-{prefix}{plan.hive_name}"),
         subnets=tuple(subnets),
-        ssh_ports=tuple(sorted({22, *(sv.ssh_port for sv in plan.servers)})),
+        ssh_ports=cloud.ssh_ports(plan),
         tcp_ports=_ports(s.get("hive_published_ports_tcp")),
         udp_ports=_ports(s.get("hive_published_ports_udp")),
         published_ips=published)
 
 
 def server_subnet(lay: Layout, server: ServerPlan) -> SubnetSpec:
-    name = server.settings.get("hive_subnet")
-    for subnet in lay.subnets:
-        if subnet.name == name or len(lay.subnets) == 1:
-            return subnet
-    raise HiveError(f"server {server.name}: subnet {name!r} is not one of the stage's subnets "
-                    f"({', '.join(s.name for s in lay.subnets)})")
+    return cloud.server_subnet(lay.subnets, server)
 
 
 def instance_type(server: ServerPlan) -> str | None:
@@ -160,18 +150,8 @@ def check_offline(plan: ProvisionPlan) -> Layout:
                                  f"hive {server.name} needs a disk for DRBD (or set "
                                  "hive_no_mirrored_device: true for a diskless hive)",
                                  attr="mirrored_disk_size", **where)
-        subnet = server_subnet(lay, server)
-        net = ipaddress.IPv4Network(subnet.cidr)
-        ip = ipaddress.IPv4Address(server.ip)
         # moto accepts these and answers a later mistake with an HTTP 500; AWS refuses them
-        if ip not in net:
-            raise InventoryError(f"server {server.name}: {ip} is outside its subnet {subnet.name} "
-                                 f"({net})", attr="ip_address_list", **where)
-        offset = int(ip) - int(net.network_address)
-        if offset < RESERVED_HEAD or offset >= net.num_addresses - RESERVED_TAIL:
-            raise InventoryError(f"server {server.name}: {ip} is one of the addresses AWS reserves "
-                                 f"in {net} (the first {RESERVED_HEAD} and the last)",
-                                 attr="ip_address_list", **where)
+        cloud.check_address(server, server_subnet(lay, server), (RESERVED_HEAD, RESERVED_TAIL), "AWS", where)
     for subnet in lay.subnets:
         if ipaddress.IPv4Network(subnet.cidr).prefixlen > 28:
             raise InventoryError(f"subnet {subnet.name} ({subnet.cidr}): AWS subnets are /16 to /28",

@@ -17,7 +17,9 @@ ROLE_GROUPS = ("hives", "repository", "first_hive")
 # sizes: per stage (the mother's variables) and per server. The hive_provider module receives
 # them from the role provider (filter hive_provider_settings), `hive check` from the model.
 STAGE_SETTINGS = ("hive_region", "hive_subnets", "hive_vpc_name", "hive_aws_key_name",
-                  "hive_published_ports_tcp", "hive_published_ports_udp")
+                  "hive_published_ports_tcp", "hive_published_ports_udp",
+                  # vagrant (reference §9.1): the mother's bridge/dev, the box, Vagrant's insert_key
+                  "hive_bridge", "hive_dev", "hive_vagrant_box_name", "hive_vagrant_ssh_insert_key")
 SERVER_SETTINGS = ("hive_subnet", "hive_available_zone", "hive_vm_image_name", "hive_published_ip",
                    "hive_no_mirrored_device")
 ADMIN_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")

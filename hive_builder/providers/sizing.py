@@ -26,16 +26,25 @@ APPLIED = {
     # instance_type / repository_instance_type, root volume size, DRBD data volume (memory_size
     # and cpus are refused for IaaS providers by the model: the instance type sets them)
     "aws": ("instance_type", "disk_size", "mirrored_disk_size"),
+    # VM size, managed OS disk size, managed data disk for DRBD
+    "azure": ("instance_type", "disk_size", "mirrored_disk_size"),
+    # machine type, boot disk size (25 GB when unset, manual), DRBD data disk
+    "gcp": ("instance_type", "disk_size", "mirrored_disk_size"),
     # memory_size -> container memory limit (and swap 2x, Docker's default ratio); cpus -> CPU quota
     "docker": ("memory_size", "cpus"),
     # the hosts exist: only mirrored_disk_size counts, as "the hives have a disk for DRBD" (role drbd)
     "prepared": ("mirrored_disk_size",),
+    # libvirt memory/cpus, the box disk grown to disk_size, an extra disk for DRBD
+    "vagrant": ("memory_size", "cpus", "disk_size", "mirrored_disk_size"),
 }
 REASONS = {
     "aws": "an instance's memory and CPUs come from its instance_type",
+    "azure": "a VM's memory and CPUs come from its size (instance_type)",
+    "gcp": "an instance's memory and CPUs come from its machine type (instance_type)",
     "docker": "a node is a container on this machine: its disks are this machine's disk and DRBD "
               "volumes are emulated on shared storage",
     "prepared": "the hosts exist already: hive-builder does not resize them",
+    "vagrant": "a Vagrant machine's size is its memory, CPUs and disks",
 }
 
 

@@ -6,7 +6,7 @@ from hive_builder.errors import HiveError
 from hive_builder.providers.base import Provider
 from hive_builder.providers.plan import ProvisionPlan
 
-NOT_YET = ("vagrant", "gcp", "azure", "kickstart")
+NOT_YET = ("kickstart",)
 
 
 class UnimplementedProvider(Provider):
@@ -17,7 +17,7 @@ class UnimplementedProvider(Provider):
 
     def sanity_check(self, plan: ProvisionPlan | None = None) -> None:
         raise HiveError(f"provider {self.name} is not implemented yet in this version",
-                        hint="use provider `aws`, `docker` (a whole site on the local Docker engine) "
+                        hint="use provider `aws`, `gcp`, `docker` (a whole site on the local Docker engine) "
                              "or `prepared` (existing servers reachable over SSH)")
 
     def provision(self, plan: ProvisionPlan) -> bool:

@@ -19,10 +19,11 @@ def _project(tmp_path: Path, provider_block: str) -> tuple[Path, Path]:
 def test_unimplemented_provider_is_refused_before_ansible(tmp_path, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(ansible, "run_command", lambda argv, env: calls.append(argv) or 0)
-    root, temp = _project(tmp_path, "    provider: gcp\n    cidr: 10.1.0.0/24\n    region: r\n")
+    root, temp = _project(tmp_path, "    provider: kickstart\n    cidr: 10.1.0.0/24\n"
+                                    "    kickstart_config: {iso_src: /x.iso}\n")
     assert main(["-r", str(root), "-W", str(temp), "build-infra"]) == 1
     err = capsys.readouterr().err
-    assert "provider gcp is not implemented yet" in err and "Traceback" not in err
+    assert "provider kickstart is not implemented yet" in err and "Traceback" not in err
     assert calls == []
     assert not (root / ".hive" / "private" / "id_rsa").exists()
 
@@ -30,6 +31,7 @@ def test_unimplemented_provider_is_refused_before_ansible(tmp_path, monkeypatch,
 def test_destroy_skips_the_check_so_teardown_stays_possible(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(ansible, "run_command", lambda argv, env: calls.append(argv) or 0)
-    root, temp = _project(tmp_path, "    provider: gcp\n    cidr: 10.1.0.0/24\n    region: r\n")
+    root, temp = _project(tmp_path, "    provider: kickstart\n    cidr: 10.1.0.0/24\n"
+                                    "    kickstart_config: {iso_src: /x.iso}\n")
     assert main(["-r", str(root), "-W", str(temp), "build-infra", "-D"]) == 0
     assert len(calls) == 1 and calls[0][-1].endswith("build-infra.yml")

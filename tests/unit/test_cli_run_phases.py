@@ -35,8 +35,8 @@ class Recorder:
 
     @property
     def site(self):
-        stage = types.SimpleNamespace(provider=self.provider)
-        return types.SimpleNamespace(stages=collections.defaultdict(lambda: stage))
+        return stand_in_site(self.provider)
+
 
     def run_command(self, argv, env):
         playbook = Path(argv[-1]).stem
@@ -53,6 +53,12 @@ class Recorder:
     @property
     def playbooks(self):
         return [c["playbook"] for c in self.calls]
+
+
+def stand_in_site(provider="prepared"):
+    """What the phase runner reads of a loaded site: every stage's provider."""
+    stage = types.SimpleNamespace(provider=provider)
+    return types.SimpleNamespace(stages=collections.defaultdict(lambda: stage))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from hive_builder.errors import HiveError
 from hive_builder.execution import tunnels
+from tests.unit.test_cli_run_phases import stand_in_site
 
 # Behaves like `ssh -N -L <socket>:<remote> host`: binds the socket, records its argv, stays up
 # until SIGTERM. It leaves the socket file behind, as a killed ssh does.
@@ -148,7 +149,7 @@ def test_phase_with_docker_tunnels_runs_ansible_while_sockets_exist(fake_ssh, tm
     monkeypatch.setitem(phases._BY_NAME, "build-images",
                         phases.Phase("build-images", limit_rule="images", docker_tunnels=True))
     monkeypatch.setattr(ssh, "ssh_executable", lambda: str(exe))
-    monkeypatch.setattr(commands, "load_inventory", lambda c: None)
+    monkeypatch.setattr(commands, "load_inventory", lambda c: stand_in_site())
     seen = []
 
     def run_command(argv, env):

@@ -16,11 +16,15 @@ from hive_builder import drbd_host
 from hive_builder.render.drbd import render_global_common
 
 
-def hive_mirrored_device(lsblk_json, pvs_json="", no_mirrored_device=False, volume_id=""):
-    """`lsblk.stdout | hive_mirrored_device(pvs.stdout, hive_no_mirrored_device, volume id)` ->
-    choice dict (volume id: the aws provider's EBS volume for DRBD, '' elsewhere)."""
+def hive_mirrored_device(lsblk_json, pvs_json="", no_mirrored_device=False, volume_id="",
+                         link="", link_target=""):
+    """`lsblk.stdout | hive_mirrored_device(pvs.stdout, hive_no_mirrored_device, volume id, link,
+    link target)` -> choice dict (volume id: the aws provider's EBS volume for DRBD; link: the
+    stable name a provider gave the disk (gcp), link target: what it resolves to on the host;
+    '' elsewhere)."""
     choice = drbd_host.choose_mirrored_device(lsblk_json, pvs_json or "",
-                                              drbd_host._truthy(no_mirrored_device), volume_id or None)
+                                              drbd_host._truthy(no_mirrored_device), volume_id or None,
+                                              link or None, link_target or None)
     return asdict(choice)
 
 
