@@ -4,6 +4,8 @@ failing halfway through a phase (or being read as something else)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +29,33 @@ def _boolean(w: Where, name: str, value: Any) -> None:
     w.error(f"expected a boolean (true or false), found {type_name(value)}", name)
 
 
+def _bcrypt_cost(w: Where, name: str, value: Any) -> None:
+    number = int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or not 4 <= number <= 31:
+        w.error(f"expected a bcrypt cost from 4 to 31, found {type_name(value)}", name)
+
+
+STAGES = frozenset({"private", "staging", "production"})
+# a knob takes effect only in the group_vars of a group holding the hosts that read it
+ON_REPOSITORY = frozenset({"all", "hosts", "servers", "repository"}) | STAGES
+ON_SERVERS = frozenset({"all", "hosts", "servers", "hives", "repository", "first_hive"}) | STAGES
+ON_IMAGES = frozenset({"all", "images"}) | STAGES
+
+
+@dataclass(frozen=True)
+class Knob:
+    check: Callable[[Where, str, Any], None]
+    groups: frozenset[str]
+    read_on: str   # who reads it, in the words of the error message
+
+
 KNOBS = {
-    "hive_registry_backup_cleanup_days_before": _days,    # role backup-tools
-    "hive_zabbix_backup_cleanup_days_before": _days,      # role backup-tools
-    "hive_seed_from_mother": _boolean,                    # build-images
-    "hive_build_keep_apt_lists": _boolean,                # build-images
-    "hive_wait_connectable": _boolean,                    # build-infra (false: tests/aws on moto)
+    "hive_registry_backup_cleanup_days_before": Knob(_days, ON_REPOSITORY, "the repository server"),
+    "hive_zabbix_backup_cleanup_days_before": Knob(_days, ON_REPOSITORY, "the repository server"),
+    "hive_registry_bcrypt_cost": Knob(_bcrypt_cost, ON_REPOSITORY, "the repository server"),
+    "hive_seed_from_mother": Knob(_boolean, ON_REPOSITORY, "the repository server"),
+    "hive_build_keep_apt_lists": Knob(_boolean, ON_IMAGES, "the image hosts image_<service>"),
+    "hive_wait_connectable": Knob(_boolean, ON_SERVERS, "the servers"),
 }
 
 
@@ -57,7 +80,14 @@ def check_group_vars(inventory_dir: Path, problems: Problems) -> None:
             continue
         if not isinstance(data, dict):
             continue
-        for name, check in KNOBS.items():
+        for name, knob in KNOBS.items():
+            if name not in data:
+                continue
+            if group not in knob.groups:
+                w.error(f"has no effect in group_vars/{group}: {knob.read_on} read it, which "
+                        f"{group} does not hold; set it in one of "
+                        f"{', '.join(sorted(knob.groups))} (all.yml for the whole site)", name)
+                continue
             value = data.get(name)
-            if name in data and not (isinstance(value, str) and "{{" in value):
-                check(w, name, value)
+            if not (isinstance(value, str) and "{{" in value):
+                knob.check(w, name, value)

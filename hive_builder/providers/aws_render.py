@@ -93,24 +93,14 @@ class Layout:
 def layout(plan: ProvisionPlan) -> Layout:
     """Names, tags, subnets and ports of the stage; refuses what the inventory lacks."""
     s = plan.settings
-    region = s.get("hive_region")
-    if not region:
-        raise InventoryError("region must be specified when provider is aws (e.g. ap-northeast-1)",
-                             attr="region", **_where(plan))
+    region = cloud.region(plan, "aws", " (e.g. ap-northeast-1)")
     prefix = PREFIXES.get(plan.stage, f"{plan.stage}-")
-    subnets = []
-    for index, raw in enumerate(s.get("hive_subnets") or ()):
-        zone = raw.get("available_zone")
-        if zone is not None and not isinstance(zone, str):
-            raise InventoryError(f"available_zone must be an AWS zone name such as {region}a, "
-                                 f"found {zone!r}", file=s.get("hive_file"),
-                                 obj=f"stage {plan.stage} / subnet #{index + 1}", attr="available_zone")
-        subnets.append(SubnetSpec(str(raw.get("name")), str(raw["cidr"]), zone))
-    if not subnets:   # no `subnets`: the whole stage cidr in one zone the preflight picks
-        subnets.append(SubnetSpec(f"{prefix}{plan.hive_name}-default", plan.cidr, None))
+    # no `subnets`: the whole stage cidr in one zone the preflight picks (zone None)
+    subnets = [SubnetSpec(sub.name, sub.cidr, sub.zone) for sub in cloud.stage_subnets(
+        plan, f"{prefix}{plan.hive_name}-default", zone_name=f"an AWS zone name such as {region}a")]
     published = cloud.published_ips(plan)
     return Layout(
-        region=str(region), project=plan.hive_name, stage=plan.stage,
+        region=region, project=plan.hive_name, stage=plan.stage,
         vpc_name=str(s.get("hive_vpc_name") or f"vpc-{prefix}{plan.hive_name}"),
         key_name=str(s.get("hive_aws_key_name") or f"awsroot-{prefix}{plan.hive_name}"),
         subnets=tuple(subnets),

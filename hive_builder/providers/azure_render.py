@@ -96,18 +96,15 @@ class Layout:
 def layout(plan: ProvisionPlan) -> Layout:
     """Names, tags, subnets and ports of the stage; refuses what the inventory lacks."""
     s = plan.settings
-    location = s.get("hive_region")
-    if not location:
-        raise InventoryError("region must be specified when provider is azure: an Azure location "
-                             "code such as japaneast (`az account list-locations -o table`)",
-                             attr="region", **_where(plan))
+    location = cloud.region(plan, "azure", ": an Azure location code such as japaneast "
+                                           "(`az account list-locations -o table`)")
     prefix = PREFIXES.get(plan.stage, f"{plan.stage}-")
-    subnets = [SubnetSpec(str(raw.get("name")), str(raw["cidr"])) for raw in s.get("hive_subnets") or ()]
-    if not subnets:   # no `subnets`: the whole stage cidr (the model's name for it)
-        subnets.append(SubnetSpec(f"{plan.hive_name}-default", plan.cidr))
+    # no `subnets`: the whole stage cidr (the model's name for it); zones are the servers'
+    subnets = [SubnetSpec(sub.name, sub.cidr)
+               for sub in cloud.stage_subnets(plan, f"{plan.hive_name}-default")]
     published = cloud.published_ips(plan)
     return Layout(
-        location=str(location).replace(" ", "").lower(), project=plan.hive_name, stage=plan.stage,
+        location=location.replace(" ", "").lower(), project=plan.hive_name, stage=plan.stage,
         resource_group=f"{prefix}{plan.hive_name}",
         vnet_name=str(s.get("hive_vpc_name") or f"vpc-{prefix}{plan.hive_name}"),
         nsg_name=f"sg_{prefix}{plan.hive_name}",

@@ -5,7 +5,8 @@ renderers' small helpers."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,46 @@ from hive_builder.render.ssh_config import SshHost, render_ssh_config
 def where(plan: ProvisionPlan) -> dict[str, str | None]:
     """InventoryError's file and object for a stage attribute."""
     return {"file": plan.settings.get("hive_file"), "obj": f"stage {plan.stage}"}
+
+
+def region(plan: ProvisionPlan, provider: str, example: str) -> str:
+    """The stage's region (hive_region); `example`, the message's words after the provider's name,
+    shows the user a valid one in that cloud's spelling."""
+    value = plan.settings.get("hive_region")
+    if not value:
+        raise InventoryError(f"region must be specified when provider is {provider}{example}",
+                             attr="region", **where(plan))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class StageSubnet:
+    """A subnet of the stage as the inventory gives it; each cloud names and zones it its way."""
+    name: str
+    cidr: str
+    zone: str | int | None = None
+    implicit: bool = False   # the whole stage cidr, the stage naming no subnets
+
+
+def stage_subnets(plan: ProvisionPlan, default_name: str,
+                  zone_name: str | None = None) -> tuple[StageSubnet, ...]:
+    """The stage's subnets (hive_subnets), else the stage cidr as one subnet `default_name`.
+    `zone_name` (e.g. "an AWS zone name such as ap-northeast-1a"): the cloud names its zones, so
+    an available_zone that is not a name is refused; without it a zone number passes, as Azure's."""
+    subnets = []
+    for index, raw in enumerate(plan.settings.get("hive_subnets") or ()):
+        # the model always gives a cidr; a hand-written inventory must not end in a KeyError
+        if not isinstance(raw, Mapping) or not raw.get("cidr"):
+            raise InventoryError(f"subnet #{index + 1} needs a cidr", attr="subnets", **where(plan))
+        zone = raw.get("available_zone")
+        if zone_name and zone is not None and not isinstance(zone, str):
+            raise InventoryError(f"available_zone must be {zone_name}, found {zone!r}",
+                                 file=plan.settings.get("hive_file"),
+                                 obj=f"stage {plan.stage} / subnet #{index + 1}", attr="available_zone")
+        subnets.append(StageSubnet(str(raw.get("name") or f"subnet{index}"), str(raw["cidr"]), zone))
+    if not subnets:
+        subnets.append(StageSubnet(default_name, plan.cidr, None, implicit=True))
+    return tuple(subnets)
 
 
 def ports(values: Any) -> tuple[int, ...]:

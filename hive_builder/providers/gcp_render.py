@@ -117,27 +117,16 @@ def short_name(server: ServerPlan) -> str:
 def layout(plan: ProvisionPlan) -> Layout:
     """Names, labels, subnetworks and ports of the stage; refuses what the inventory lacks."""
     s = plan.settings
-    region = s.get("hive_region")
-    where = _where(plan)
-    if not region:
-        raise InventoryError("region must be specified when provider is gcp, e.g. asia-northeast1",
-                             attr="region", **where)
+    region = cloud.region(plan, "gcp", ", e.g. asia-northeast1")
     prefix = PREFIXES.get(plan.stage, f"{plan.stage[:1]}-")
     network = str(s.get("hive_vpc_name") or f"vpc-{prefix}{gcp_name(plan.hive_name)}")
-    subnets = []
-    for index, raw in enumerate(s.get("hive_subnets") or ()):
-        if not isinstance(raw, Mapping) or not raw.get("cidr"):
-            raise InventoryError(f"subnet #{index + 1} needs a cidr", attr="subnets", **where)
-        name = str(raw.get("name") or f"subnet{index}")
-        zone = raw.get("available_zone")
-        subnets.append(SubnetSpec(name, f"{network}-{name}", str(raw["cidr"]),
-                                  str(zone) if zone not in (None, "") else None))
-    if not subnets:   # no `subnets`: the whole stage cidr (the model names it <name>-default)
-        name = f"{plan.hive_name}-default"
-        subnets.append(SubnetSpec(name, f"{network}-default", plan.cidr, None))
+    # no `subnets`: the whole stage cidr (the model names it <name>-default)
+    subnets = [SubnetSpec(sub.name, f"{network}-default" if sub.implicit else f"{network}-{sub.name}",
+                          sub.cidr, str(sub.zone) if sub.zone not in (None, "") else None)
+               for sub in cloud.stage_subnets(plan, f"{plan.hive_name}-default")]
     published = cloud.published_ips(plan)
     return Layout(
-        region=str(region), project=gcp_name(plan.hive_name), stage=plan.stage, network_name=network,
+        region=region, project=gcp_name(plan.hive_name), stage=plan.stage, network_name=network,
         subnets=tuple(subnets),
         ssh_ports=cloud.ssh_ports(plan),
         tcp_ports=_ports(s.get("hive_published_ports_tcp")),

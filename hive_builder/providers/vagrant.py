@@ -15,8 +15,8 @@ from hive_builder.errors import HiveError
 from hive_builder.providers.base import Provider
 from hive_builder.providers.plan import ProvisionPlan
 from hive_builder.providers.prepared import KERNEL_PROBE, facts_from_probes
-from hive_builder.providers.vagrant_render import (VAGRANTFILE, VARS_FILE, box_name, parse_status,
-                                                   ssh_config_text, vars_text)
+from hive_builder.providers.vagrant_render import (LIBVIRT_DRIVERS, VAGRANTFILE, VARS_FILE, box_name,
+                                                   parse_status, ssh_config_text, vars_text)
 
 INSTALL = "apt-get install vagrant vagrant-libvirt libvirt-daemon-system qemu-system-x86 qemu-utils"
 BUILD_BOX = ("build it on this machine with `sudo scripts/build-vagrant-box` from the hive-builder "
@@ -28,7 +28,7 @@ LOG_FILE = "vagrant.log"
 ABSENT = ("not_created",)
 RUNNING = ("running",)
 # `vagrant up` in TCG emulation boots in minutes; a stuck up must still end
-UP_TIMEOUT = int(os.environ.get("HIVE_VAGRANT_TIMEOUT", "1800"))
+DEFAULT_UP_TIMEOUT = 1800
 
 Runner = Callable[..., subprocess.CompletedProcess]
 
@@ -45,13 +45,36 @@ def libvirtd_answers(paths: Sequence[str] = LIBVIRT_SOCKETS) -> bool:
     return False
 
 
+def up_timeout(env: Mapping[str, str]) -> int:
+    """Seconds one `vagrant up` may take: HIVE_VAGRANT_TIMEOUT, else DEFAULT_UP_TIMEOUT. Read when
+    needed, not at import, so a bad value is a HiveError of the command that uses it."""
+    raw = env.get("HIVE_VAGRANT_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_UP_TIMEOUT
+    # isascii: str.isdigit() admits digits such as '²' that int() refuses
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise HiveError(f"vagrant provider: HIVE_VAGRANT_TIMEOUT must be a positive whole number of "
+                        f"seconds, not {raw!r}",
+                        hint=f"set HIVE_VAGRANT_TIMEOUT={DEFAULT_UP_TIMEOUT} (the default) or another "
+                             "number of seconds, or unset it")
+    return int(raw)
+
+
 def default_libvirt_driver(env: Mapping[str, str]) -> str:
     """`kvm` where /dev/kvm is usable, else `qemu` (TCG emulation, slow); HIVE_VAGRANT_LIBVIRT_DRIVER
     decides on machines where /dev/kvm exists but hangs (some nested setups)."""
     chosen = env.get("HIVE_VAGRANT_LIBVIRT_DRIVER", "").strip()
-    if chosen:
-        return chosen
-    return "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+    if not chosen:
+        return "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+    # the libvirt domain types the Vagrantfile passes to vagrant-libvirt; halt and destroy
+    # write the Vagrantfile without sanity_check, so the refusal is here, not only there
+    if chosen not in LIBVIRT_DRIVERS:
+        raise HiveError(f"vagrant provider: HIVE_VAGRANT_LIBVIRT_DRIVER must be one of "
+                        f"{', '.join(LIBVIRT_DRIVERS)}, not {chosen!r}",
+                        hint="set HIVE_VAGRANT_LIBVIRT_DRIVER=kvm (hardware acceleration) or qemu "
+                             "(emulation, where /dev/kvm is missing or hangs), or unset it to let "
+                             "hive choose")
+    return chosen
 
 
 class VagrantProvider(Provider):
@@ -134,6 +157,9 @@ class VagrantProvider(Provider):
         return self._backend
 
     def sanity_check(self, plan: ProvisionPlan) -> None:
+        # the environment first: its errors need no vagrant to be found, so `hive check` shows them
+        up_timeout(self.env)
+        default_libvirt_driver(self.env)
         backend = self.backend()
         if backend == "libvirt" and not self.libvirtd():
             raise HiveError("vagrant provider: libvirtd does not answer on "
@@ -167,7 +193,7 @@ class VagrantProvider(Provider):
         todo = [s.name for s in plan.servers if states.get(s.name) not in RUNNING]
         if todo:
             self._vagrant(["up", f"--provider={self.backend()}", *todo], cwd=plan.context_dir,
-                          what=f"vagrant up {' '.join(todo)}", timeout=UP_TIMEOUT,
+                          what=f"vagrant up {' '.join(todo)}", timeout=up_timeout(self.env),
                           log=plan.context_dir / LOG_FILE, stream=True)
             changed = True
         return changed

@@ -65,6 +65,14 @@ def test_image_pushed_on_one_hive_is_pulled_on_another_over_tls_with_password(si
     assert anonymous.returncode != 0 and "no basic auth credentials" in (anonymous.stdout + anonymous.stderr)
     # the registry is HTTPS with the site CA (trusted system-wide on the servers)
     assert site.ssh(site.hives[1], f"curl -s -o /dev/null -w '%{{http_code}}' https://{registry}/v2/").stdout == "401"
+    # one user, hashed at the low bcrypt cost the registry can afford to verify on every request
+    [entry] = site.ssh(site.repository, "sudo cat /etc/docker/registry/htpasswd").stdout.split()
+    user, hashed = entry.split(":", 1)
+    assert hashed.startswith("$2b$05$")
+    secret = password.read_text().strip()
+    for given, status in ((secret, "200"), (secret + "x", "401")):
+        assert site.ssh(site.hives[1], f"curl -s -o /dev/null -w '%{{http_code}}' -u {user}:{given} "
+                                       f"https://{registry}/v2/").stdout == status
 
 
 def test_docker_tls_api_requires_a_client_certificate(site):

@@ -8,11 +8,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
-
-class _Captured(Exception):
-    pass
+from tests.unit import ansible_module_specs as specs
 
 
 @cache
@@ -21,37 +17,17 @@ def module_spec(name: str) -> dict:
     amazon.aws.<name>."""
     module = importlib.import_module(f"ansible_collections.amazon.aws.plugins.modules.{name}")
     from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
-    seen: dict = {}
-
-    def capture(*args, **kwargs):
-        seen.update(kwargs)
-        raise _Captured
-
-    original = module.AnsibleAWSModule
-    module.AnsibleAWSModule = capture
-    try:
-        module.main()
-    except _Captured:
-        pass
-    finally:
-        module.AnsibleAWSModule = original
+    _, seen = specs.arguments_at(module.main, module, "AnsibleAWSModule")
+    # AnsibleAWSModule adds the connection options (region, profile, ...) itself
     spec = dict(seen["argument_spec"])
     spec.update(aws_argument_spec())
-    return {"argument_spec": spec,
-            **{k: seen[k] for k in ("mutually_exclusive", "required_if", "required_one_of",
-                                    "required_together", "required_by") if k in seen}}
+    return {"argument_spec": spec, **specs.constraints(seen)}
 
 
 def validation_errors(name: str, params: dict) -> list[str]:
-    spec = module_spec(name)
-    validator = ArgumentSpecValidator(**spec)
-    return list(validator.validate(params).error_messages)
+    return specs.validation_errors(module_spec(name), params)
 
 
 def option_names(name: str) -> set[str]:
     """Every name the module accepts, aliases included."""
-    names = set()
-    for option, spec in module_spec(name)["argument_spec"].items():
-        names.add(option)
-        names.update(spec.get("aliases") or ())
-    return names
+    return specs.option_names(module_spec(name)["argument_spec"])

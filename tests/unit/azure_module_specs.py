@@ -12,13 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from tests.unit import ansible_module_specs as specs
 
 COLLECTION = "ansible_collections.azure.azcollection"
-
-
-class _Captured(Exception):
-    pass
 
 
 @cache
@@ -27,42 +23,24 @@ def module_spec(name: str) -> dict:
     and the constraints of azure.azcollection.<name>."""
     common = importlib.import_module(f"{COLLECTION}.plugins.module_utils.azure_rm_common")
     module = importlib.import_module(f"{COLLECTION}.plugins.modules.{name}")
-    seen: dict = {}
-
-    def capture(self, derived_arg_spec=None, **kwargs):
-        seen.update(kwargs, derived_arg_spec=derived_arg_spec)
-        raise _Captured
-
-    original = common.AzureRMModuleBase.__init__
-    common.AzureRMModuleBase.__init__ = capture
-    try:
-        module.main()
-    except _Captured:
-        pass
-    finally:
-        common.AzureRMModuleBase.__init__ = original
+    args, seen = specs.arguments_at(module.main, common.AzureRMModuleBase, "__init__")
+    # derived_arg_spec is AzureRMModuleBase.__init__'s first parameter after self
+    derived = seen["derived_arg_spec"] if "derived_arg_spec" in seen else args[0]
     spec = dict(common.AZURE_COMMON_ARGS)
     if seen.get("supports_tags", True):
         spec.update(common.AZURE_TAG_ARGS)
-    spec.update(seen["derived_arg_spec"])
+    spec.update(derived)
     required_if = list(common.AZURE_COMMON_REQUIRED_IF) + list(seen.get("required_if") or ())
-    return {"argument_spec": spec, "required_if": required_if,
-            **{k: seen[k] for k in ("mutually_exclusive", "required_one_of", "required_together",
-                                    "required_by") if seen.get(k)}}
+    return {"argument_spec": spec, **specs.constraints(seen), "required_if": required_if}
 
 
 def validation_errors(name: str, params: dict) -> list[str]:
-    validator = ArgumentSpecValidator(**module_spec(name))
-    return list(validator.validate(params).error_messages)
+    return specs.validation_errors(module_spec(name), params)
 
 
 def option_names(name: str) -> set[str]:
     """Every name the module accepts, aliases included."""
-    names = set()
-    for option, spec in module_spec(name)["argument_spec"].items():
-        names.add(option)
-        names.update(spec.get("aliases") or ())
-    return names
+    return specs.option_names(module_spec(name)["argument_spec"])
 
 
 def action_group(group: str = "all") -> set[str]:

@@ -3,6 +3,10 @@ call, taken from the installed collection, to validate the parameters our render
 
 Using the module's own spec (not a list typed into the test) means a wrong option name, a wrong
 sub-option or a value outside the module's choices fails a unit test instead of a deploy.
+
+Unlike the cloud collections' loaders (ansible_module_specs.arguments_at), the spec is read from
+the module's source: docker_container's is run_module's literal plus the option groups of
+module_container.base, merged inside the engine driver's setup rather than handed to one call.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import inspect
 from functools import cache
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from tests.unit import ansible_module_specs as specs
 
 
 def _assigned_dict_in_function(module, function: str, variable: str | None) -> dict:
@@ -42,8 +48,7 @@ def container_spec() -> dict:
 
 
 def validation_errors(spec: dict, params: dict) -> list[str]:
-    result = ArgumentSpecValidator(spec).validate(params)
-    return list(result.error_messages)
+    return specs.validation_errors({"argument_spec": spec}, params)
 
 
 def swarm_api_service(params: dict) -> dict:

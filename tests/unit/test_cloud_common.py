@@ -81,3 +81,50 @@ def test_cloud_provider_reaches_servers_at_their_public_addresses(tmp_path: Path
     (tmp_path / "provider_facts.yml").write_text("x: 1\n")
     assert p.destroy(plan) and not (tmp_path / "provider_facts.yml").exists()
     assert not p.destroy(plan)
+
+
+def stage(subnets=None, **settings):
+    return ProvisionPlan(hive_name="t", stage="private", cidr="10.1.0.0/24", servers=(server("10.1.0.10"),),
+                         context_dir=Path("/nonexistent"), root_dir=Path("/nonexistent"),
+                         settings={"hive_file": "hive.yml", "hive_subnets": subnets, **settings})
+
+
+def test_region_is_given_or_refused_with_the_clouds_example():
+    assert cloud.region(stage(hive_region="eu-west-1"), "aws", " (e.g. ap-northeast-1)") == "eu-west-1"
+    for missing in (None, ""):
+        with pytest.raises(InventoryError) as err:
+            cloud.region(stage(hive_region=missing), "gcp", ", e.g. asia-northeast1")
+        assert str(err.value) == ("hive.yml, stage private, attribute 'region': region must be specified "
+                                  "when provider is gcp, e.g. asia-northeast1")
+        assert err.value.attr == "region"
+
+
+def test_stage_subnets_as_given_names_filled_in_zones_untouched():
+    subnets = cloud.stage_subnets(stage([{"cidr": "10.1.0.0/25", "name": "a", "available_zone": "z-1"},
+                                         {"cidr": "10.1.0.128/25", "available_zone": 2}]), "t-default")
+    assert subnets == (cloud.StageSubnet("a", "10.1.0.0/25", "z-1"), cloud.StageSubnet("subnet1", "10.1.0.128/25", 2))
+    assert not any(s.implicit for s in subnets)
+
+
+def test_without_subnets_the_stage_cidr_is_the_default_subnet():
+    for none in (None, []):
+        assert cloud.stage_subnets(stage(none), "p-t-default") == (
+            cloud.StageSubnet("p-t-default", "10.1.0.0/24", None, implicit=True),)
+
+
+@pytest.mark.parametrize("raw", [{"name": "a"}, {"name": "a", "cidr": ""}, "10.1.0.0/25", None])
+def test_a_subnet_without_cidr_is_refused(raw):
+    with pytest.raises(InventoryError, match=r"subnet #2 needs a cidr") as err:
+        cloud.stage_subnets(stage([{"cidr": "10.1.0.0/25"}, raw]), "t-default")
+    assert (err.value.attr, err.value.obj, err.value.file) == ("subnets", "stage private", "hive.yml")
+
+
+def test_a_zone_that_is_not_a_name_is_refused_where_the_cloud_names_its_zones():
+    given = stage([{"cidr": "10.1.0.0/25", "name": "a", "available_zone": 1}])
+    with pytest.raises(InventoryError) as err:
+        cloud.stage_subnets(given, "t-default", zone_name="an AWS zone name such as eu-west-1a")
+    assert str(err.value) == ("hive.yml, stage private / subnet #1, attribute 'available_zone': available_zone "
+                              "must be an AWS zone name such as eu-west-1a, found 1")
+    assert cloud.stage_subnets(given, "t-default")[0].zone == 1    # Azure numbers its zones
+    named = stage([{"cidr": "10.1.0.0/25", "name": "a", "available_zone": "eu-west-1b"}])
+    assert cloud.stage_subnets(named, "d", zone_name="a zone name")[0].zone == "eu-west-1b"

@@ -70,3 +70,45 @@ def test_hive_check_refuses_before_anything_runs(tmp_path, capfd):
     err = capfd.readouterr().err
     assert "group_vars/repository.yml" in err and "hive_zabbix_backup_cleanup_days_before" in err, err
     assert "expected a number of days (0 or more), found a string ('weekly')" in err
+
+
+@pytest.mark.parametrize("value", ["4", "5", "'12'", "31", "\"{{ cost }}\""])
+def test_registry_bcrypt_cost_accepts_4_to_31(tmp_path, value):
+    assert errors(tmp_path, {"repository.yml": f"hive_registry_bcrypt_cost: {value}\n"}) == []
+
+
+@pytest.mark.parametrize("value, found", [
+    ("3", "a number (3)"), ("32", "a number (32)"), ("true", "a boolean (True)"),
+    ("high", "a string ('high')"), ("5.5", "a number (5.5)"),
+])
+def test_registry_bcrypt_cost_out_of_range_is_refused(tmp_path, value, found):
+    [(_, _, attr, message)] = errors(tmp_path, {"all.yml": f"hive_registry_bcrypt_cost: {value}\n"})
+    assert attr == "hive_registry_bcrypt_cost"
+    assert message.endswith(f"expected a bcrypt cost from 4 to 31, found {found}")
+
+
+@pytest.mark.parametrize("rel, knob", [
+    ("images.yml", "hive_registry_bcrypt_cost: 5"),
+    ("hives.yml", "hive_seed_from_mother: true"),
+    ("repository.yml", "hive_build_keep_apt_lists: true"),
+    ("servers/build.yml", "hive_build_keep_apt_lists: true"),
+    ("services.yml", "hive_wait_connectable: false"),
+])
+def test_a_knob_in_a_group_whose_hosts_never_read_it_is_refused(tmp_path, rel, knob):
+    """Ansible would accept it and no play would ever see it: silently ignored otherwise."""
+    name = knob.split(":")[0]
+    group = rel.split("/")[0].removesuffix(".yml")
+    [(file, obj, attr, message)] = errors(tmp_path, {rel: knob + "\n"})
+    assert (file, obj, attr) == (f"group_vars/{rel}", f"group_vars {group}", name)
+    assert f"has no effect in group_vars/{group}" in message and "all.yml" in message
+
+
+def test_misplaced_knob_is_refused_even_with_a_bad_value(tmp_path):
+    [(_, _, _, message)] = errors(tmp_path, {"images.yml": "hive_seed_from_mother: maybe\n"})
+    assert "has no effect" in message and "expected a boolean" not in message
+
+
+@pytest.mark.parametrize("rel", ["all.yml", "private.yml", "production/x.yml", "repository.yml",
+                                 "servers.yml", "hosts.yml"])
+def test_repository_knobs_work_in_groups_holding_the_repository(tmp_path, rel):
+    assert errors(tmp_path, {rel: "hive_registry_bcrypt_cost: 6\nhive_seed_from_mother: false\n"}) == []

@@ -1,18 +1,8 @@
 """The hive_files module's file logic (it runs on servers, so it is tested through its function)."""
 
-import importlib.util
-import os
-import pwd
-import grp
-from pathlib import Path
+from tests.unit.library_modules import ME, MY_GROUP, load
 
-MODULE = Path(__file__).parents[2] / "hive_builder/playbooks/library/hive_files.py"
-spec = importlib.util.spec_from_file_location("hive_files", MODULE)
-hive_files = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hive_files)
-
-ME = pwd.getpwuid(os.getuid()).pw_name
-MY_GROUP = grp.getgrgid(os.getgid()).gr_name
+hive_files = load("hive_files")
 
 
 def spec_for(path, **kw):

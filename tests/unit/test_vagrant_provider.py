@@ -1,6 +1,8 @@
 """vagrant provider with stand-ins for the vagrant command, `which` and libvirtd (no VM)."""
 
+import os
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -170,3 +172,61 @@ def test_machine_readable_errors_are_unescaped(tmp_path):
     with pytest.raises(HiveError, match="vagrant status failed") as err:
         provider(broken).provision(plan(tmp_path))
     assert "The box, it seems\nis broken" in str(err.value)
+
+
+def test_bad_timeout_is_refused_by_sanity_check_naming_the_value(tmp_path):
+    for bad in ("abc", "0", "-5", "1.5", "²", "30m"):
+        fake = FakeVagrant()
+        with pytest.raises(HiveError, match="HIVE_VAGRANT_TIMEOUT must be a positive whole number") as err:
+            provider(fake, HIVE_VAGRANT_TIMEOUT=bad).sanity_check(plan(tmp_path))
+        assert repr(bad) in str(err.value) and "HIVE_VAGRANT_TIMEOUT=1800" in err.value.hint
+        assert fake.calls == []     # found without running vagrant, as `hive check` needs
+
+
+def test_bad_timeout_does_not_break_importing_the_package():
+    # a fresh interpreter: reloading the module here would leave two VagrantProvider classes
+    env = {**os.environ, "HIVE_VAGRANT_TIMEOUT": "nonsense"}
+    done = subprocess.run([sys.executable, "-c", "import hive_builder.providers.vagrant"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_timeout_is_read_from_the_environment_when_used(tmp_path):
+    from hive_builder.providers import vagrant
+    assert vagrant.up_timeout({}) == vagrant.DEFAULT_UP_TIMEOUT == 1800
+    assert vagrant.up_timeout({"HIVE_VAGRANT_TIMEOUT": " 42 "}) == 42
+
+    seen = {}
+
+    def timed(cmd, **kw):
+        seen[cmd[1]] = kw["timeout"]
+        return FakeVagrant()(cmd, **kw)
+    provider(timed, HIVE_VAGRANT_TIMEOUT="7200").provision(plan(tmp_path))
+    assert seen["up"] == 7200
+
+
+def test_bad_libvirt_driver_is_refused_by_sanity_check(tmp_path):
+    for bad in ("kvm2", "xen", "KVM", "lxc"):
+        fake = FakeVagrant()
+        with pytest.raises(HiveError, match="HIVE_VAGRANT_LIBVIRT_DRIVER must be one of kvm, qemu") as err:
+            provider(fake, HIVE_VAGRANT_LIBVIRT_DRIVER=bad).sanity_check(plan(tmp_path))
+        assert repr(bad) in str(err.value) and "HIVE_VAGRANT_LIBVIRT_DRIVER=kvm" in err.value.hint
+        assert fake.calls == []
+
+
+def test_valid_libvirt_drivers_and_the_default(tmp_path, monkeypatch):
+    from hive_builder.providers import vagrant
+    for good in ("kvm", "qemu", " qemu "):
+        assert vagrant.default_libvirt_driver({"HIVE_VAGRANT_LIBVIRT_DRIVER": good}) == good.strip()
+        provider(FakeVagrant(), HIVE_VAGRANT_LIBVIRT_DRIVER=good).sanity_check(plan(tmp_path))
+    monkeypatch.setattr(vagrant.os, "access", lambda path, mode: False)
+    assert vagrant.default_libvirt_driver({"HIVE_VAGRANT_LIBVIRT_DRIVER": ""}) == "qemu"
+    monkeypatch.setattr(vagrant.os, "access", lambda path, mode: path == "/dev/kvm")
+    assert vagrant.default_libvirt_driver({}) == "kvm"
+
+
+def test_bad_libvirt_driver_is_refused_when_halting_too(tmp_path):
+    p = plan(tmp_path)
+    apply(provider(FakeVagrant()), p)               # builds the context
+    with pytest.raises(HiveError, match="HIVE_VAGRANT_LIBVIRT_DRIVER must be one of"):
+        provider(FakeVagrant(state="running"), HIVE_VAGRANT_LIBVIRT_DRIVER="xen").halt(p)

@@ -144,8 +144,10 @@ class DockerProvider(Provider):
             if state is None or state.status != "running":
                 eng.start(spec.name)
                 changed = True
-        for server in plan.servers:
-            changed |= self._ensure_admin(plan, server.name, pubkey)
+        # one docker exec per server, concurrently: they wait on the containers, not on us
+        with ThreadPoolExecutor(max_workers=max(1, len(plan.servers))) as pool:
+            admins = list(pool.map(lambda s: self._ensure_admin(plan, s.name, pubkey), plan.servers))
+        changed |= any(admins)
         self._wait_ssh(plan)
         return changed
 
