@@ -187,6 +187,57 @@ def ps_tasks(result: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str | Non
     return tasks, None
 
 
+# `sh -c PS_SCRIPT hive-ps SERVICE...`: `docker service ps` of every service in one command (one
+# round trip to the first hive per poll instead of one per service), each section headed by
+# `#hive-service <name> <exit status>`; split_ps cuts it back into one result per service.
+PS_MARK = "#hive-service "
+PS_SCRIPT = ("for s in \"$@\"; do out=$(docker service ps \"$s\" --no-trunc --format '{{json .}}' 2>&1); "
+             "printf '%s%s %s\\n%s\\n' '" + PS_MARK + "' \"$s\" \"$?\" \"$out\"; done")
+
+
+def split_ps(result: Mapping[str, Any], services: Iterable[str]) -> list[dict[str, Any]]:
+    """One registered-result-like dict per service (`item`, `rc`, `stdout_lines`, `stderr`) from
+    a registered run of PS_SCRIPT; none when that run was skipped (check mode, -D)."""
+    if result.get("skipped"):
+        return []
+    sections: dict[str, dict[str, Any]] = {}
+    current: dict[str, Any] | None = None
+    for line in result.get("stdout_lines") or []:
+        line = str(line)
+        if line.startswith(PS_MARK):
+            name, _, rc = line[len(PS_MARK):].rpartition(" ")
+            current = sections[name] = {"item": name, "rc": int(rc) if rc.isdigit() else 1,
+                                        "stdout_lines": []}
+        elif current is not None and line.strip():
+            current["stdout_lines"].append(line)
+    for section in sections.values():
+        # the section holds stderr too: on success only the JSON lines are docker's answer
+        if section["rc"] == 0:
+            section["stdout_lines"] = [ln for ln in section["stdout_lines"] if ln.lstrip().startswith("{")]
+    out = []
+    for service in services:
+        section = sections.get(str(service))
+        if section is None:   # the command itself failed (ssh, shell): its error for every service
+            error = str(result.get("stderr") or result.get("msg") or "no output").strip()
+            out.append({"item": str(service), "rc": result.get("rc") or 1, "stdout_lines": [],
+                        "stderr": error})
+        elif section["rc"] != 0:
+            out.append({**section, "stdout_lines": [], "stderr": "\n".join(section["stdout_lines"])})
+        else:
+            out.append(section)
+    return out
+
+
+def ps_command(services: Iterable[str]) -> list[str]:
+    """argv of PS_SCRIPT for `services` (the command module's argv: no shell quoting needed)."""
+    return ["sh", "-c", PS_SCRIPT, "hive-ps", *map(str, services)]
+
+
+def all_converged(result: Mapping[str, Any], services: Iterable[str]) -> bool:
+    """The until-condition of the wait: every service's tasks converged (ps_report)."""
+    return all(ps_report(r, r["item"])[0] for r in split_ps(result, services))
+
+
 def ps_report(result: Mapping[str, Any], service: str) -> tuple[bool, str]:
     """convergence_report over one registered `docker service ps` result (the until-loop)."""
     tasks, problem = ps_tasks(result)

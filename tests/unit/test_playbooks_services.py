@@ -65,9 +65,10 @@ def fake_docker(tmp_path):
     docker.chmod(0o755)
     state_file = tmp_path / "state.json"
 
-    def run(state: dict, refs: dict) -> dict:
+    def run(state: dict, refs: dict, environ: dict | None = None) -> dict:
         state_file.write_text(json.dumps(state))
-        env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", FAKE_DOCKER_STATE=str(state_file))
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        env.update(environ or {}, PATH=f"{bindir}:{os.environ['PATH']}", FAKE_DOCKER_STATE=str(state_file))
         proc = subprocess.run([sys.executable, str(PULL_SCRIPT), json.dumps(refs)], env=env,
                               capture_output=True, text=True, check=True)
         return json.loads(proc.stdout)
@@ -123,3 +124,12 @@ def test_playbook_syntax(playbook, tmp_path):
     proc = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", "-i", "localhost,",
                            str(PLAYBOOKS / playbook)], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_pull_reports_the_nodes_proxy_variables(fake_docker):
+    """The first hive's report gives the services their proxy variables (no fact gathering)."""
+    state = {"local": {"db:1": "sha256:a"}, "registry": {"db:1": "sha256:a"}, "containers": {}}
+    out = fake_docker(state, {"db": "db:1"}, {"HTTP_PROXY": "http://proxy:3128", "no_proxy": "",
+                                             "HOME": "/root"})
+    assert out["proxy_env"] == {"HTTP_PROXY": "http://proxy:3128", "no_proxy": ""}
+    assert fake_docker(state, {"db": "db:1"})["proxy_env"] == {}

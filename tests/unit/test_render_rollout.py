@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from hive_builder.render.rollout import (convergence_report, explain_task_error, needs_force_update, ps_report,
+from hive_builder.render.rollout import (PS_MARK, all_converged, ps_command, split_ps, convergence_report, explain_task_error, needs_force_update, ps_report,
                                          stability_failures)
 
 
@@ -168,6 +168,54 @@ def running(name, task_id, node="p-hive0"):
     return dict(task(name, node, "Running", "Running 3 seconds ago"), ID=task_id)
 
 
+def ps_all(*sections, rc=0, stderr=""):
+    """What Ansible registers for one run of ps_command: (service, exit status, lines) sections."""
+    lines = []
+    for service, status, body in sections:
+        lines += [f"{PS_MARK}{service} {status}", *body]
+    return {"rc": rc, "stderr": stderr, "stdout_lines": lines, "changed": False}
+
+
+def test_split_ps_cuts_one_result_per_service():
+    web, db = running("web.1", "a"), running("db.1", "b")
+    result = ps_all(("web", 0, [json.dumps(web)]), ("db", 0, ["WARNING: a note on stderr", json.dumps(db), ""]),
+                    ("gone", 1, ["Error: No such service: gone"]))
+    assert split_ps(result, ["web", "db", "gone"]) == [
+        {"item": "web", "rc": 0, "stdout_lines": [json.dumps(web)]},
+        {"item": "db", "rc": 0, "stdout_lines": [json.dumps(db)]},
+        {"item": "gone", "rc": 1, "stdout_lines": [], "stderr": "Error: No such service: gone"}]
+
+
+def test_split_ps_gives_the_commands_own_failure_to_every_service():
+    [web] = split_ps({"rc": 255, "stdout_lines": [], "stderr": "ssh: connection refused"}, ["web"])
+    assert web == {"item": "web", "rc": 255, "stdout_lines": [], "stderr": "ssh: connection refused"}
+    assert ps_report(web, "web") == (False, "service web: docker service ps failed (exit 255): ssh: connection refused")
+    assert split_ps({"skipped": True}, ["web"]) == []
+
+
+def test_all_converged_needs_every_service():
+    web, pending = running("web.1", "a"), task("db.1", "", "Running", "Pending 1 second ago")
+    assert all_converged(ps_all(("web", 0, [json.dumps(web)])), ["web"])
+    assert not all_converged(ps_all(("web", 0, [json.dumps(web)]), ("db", 0, [json.dumps(pending)])), ["web", "db"])
+    assert not all_converged(ps_all(("web", 0, [json.dumps(web)])), ["web", "db"])
+
+
+def test_ps_command_lists_services_in_one_shell_run(tmp_path):
+    """PS_SCRIPT under a real sh, with a docker that answers for `web` only."""
+    import os
+    import subprocess
+    fake = tmp_path / "docker"
+    fake.write_text('#!/bin/sh\n[ "$3" = web ] && echo \'{"Name": "web.1"}\' && exit 0\n'
+                    'echo "no such service: $3" >&2; exit 1\n')
+    fake.chmod(0o755)
+    proc = subprocess.run(ps_command(["web", "it's gone"]), capture_output=True, text=True,
+                          env=dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}"))
+    result = {"rc": proc.returncode, "stdout_lines": proc.stdout.splitlines(), "stderr": proc.stderr}
+    assert split_ps(result, ["web", "it's gone"]) == [
+        {"item": "web", "rc": 0, "stdout_lines": ['{"Name": "web.1"}']},
+        {"item": "it's gone", "rc": 1, "stdout_lines": [], "stderr": "no such service: it's gone"}]
+
+
 def test_ps_report_reads_the_registered_result():
     assert ps_report(ps("web", running("web.1", "a")), "web") == (True, "service web: 1/1 tasks running")
     ok, message = ps_report(ps("web", rc=1, stderr="Error: No such service: web"), "web")
@@ -236,8 +284,10 @@ def _filters():
 
 def test_filters_used_by_deploy_yml():
     f = _filters()
-    assert f["hive_ps_convergence"](ps("web", running("web.1", "a")), "web") == {
-        "ok": True, "message": "service web: 1/1 tasks running"}
+    assert f["hive_ps_command"](["web"])[:2] == ["sh", "-c"]
+    assert f["hive_ps_split"]({"skipped": True}, ["web"]) == []
+    assert f["hive_ps_all_converged"]({"rc": 0, "stdout_lines": ["#hive-service web 0",
+                                                                  json.dumps(running("web.1", "a"))]}, ["web"])
     assert f["hive_stability_failures"]([ps("web", running("web.1", "a"))], [ps("web", running("web.1", "b"))],
                                         5) == ["service web: 1/1 tasks running (not stable: its tasks were "
                                                "replaced within 5 s)"]
@@ -265,7 +315,8 @@ WAIT_TASKS = ("wait until each service has converged", "monitor period for the s
               "tasks after the monitor period", "every service converged")
 
 
-def _run_wait_tasks(tmp_path, outputs: dict, changed: list[str], timeout: int = 2):
+def _run_wait_tasks(tmp_path, outputs: dict, changed: list[str], timeout: int = 2,
+                    services: list[str] | None = None):
     """deploy.yml's waiting tasks as written, on localhost, with a fake `docker`."""
     import os
     import subprocess
@@ -277,11 +328,11 @@ def _run_wait_tasks(tmp_path, outputs: dict, changed: list[str], timeout: int = 
     deploy = Path(__file__).resolve().parents[2] / "hive_builder" / "playbooks" / "roles" / "deploy-service" / "tasks"
     tasks = [t for t in yaml.safe_load((deploy / "deploy.yml").read_text()) if t.get("name") in WAIT_TASKS]
     assert [t["name"] for t in tasks] == list(WAIT_TASKS)
-    services = list(outputs)
+    services = services or list(outputs)
     tmp_path.mkdir(parents=True, exist_ok=True)
     play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks, "vars": {
         "hive_deploy_services": services, "hive_deploy_timeout": timeout, "hive_deploy_poll_interval": 1,
-        "hive_deploy_monitor": 1, "hive_destroy": False,
+        "hive_deploy_monitor": 1, "hive_destroy": False, "hive_deploy_changed": changed,
         "hive_deploy_result": {"results": [{"item": s, "changed": s in changed} for s in services]}}}]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
     (tmp_path / "ps.json").write_text(json.dumps(outputs))
@@ -298,19 +349,38 @@ def _run_wait_tasks(tmp_path, outputs: dict, changed: list[str], timeout: int = 
                           env=env, capture_output=True, text=True)
 
 
-def test_deploy_yml_waits_and_reports_unstable_or_stuck_services(tmp_path):
-    err = "no suitable node (scheduling constraints not satisfied on 3 nodes)"
+def test_deploy_yml_reports_a_service_replaced_during_the_monitor_period(tmp_path):
     outputs = {"web": [[running("web.1", "a")]],
                "db": [[running("db.1", "c")], [running("db.1", "d")]],          # replaced during the monitor
-               "cache": [[running("cache.1", "e")], [running("cache.1", "f")]],  # not changed: not monitored
+               "cache": [[running("cache.1", "e")], [running("cache.1", "f")]]}  # not changed: not monitored
+    proc = _run_wait_tasks(tmp_path, outputs, changed=["web", "db"], timeout=1)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    report = proc.stdout.split("every service converged")[1]
+    assert ("service db: 1/1 tasks running (not stable: its tasks were replaced within 1 s) (waited up to "
+            "1 s;") in report
+    assert "service web" not in report and "service cache" not in report
+
+
+def test_deploy_yml_reports_a_stuck_service_with_its_task_error(tmp_path):
+    err = "no suitable node (scheduling constraints not satisfied on 3 nodes)"
+    outputs = {"web": [[running("web.1", "a")]],
                "stuck": [[task("stuck.1", "", "Running", "Pending 1 second ago", err)]]}
-    proc = _run_wait_tasks(tmp_path, outputs, changed=["web", "db", "stuck"], timeout=1)
+    proc = _run_wait_tasks(tmp_path, outputs, changed=["web", "stuck"], timeout=1)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     report = proc.stdout.split("every service converged")[1]
     assert ("service stuck: 0/1 tasks running; stuck.1: " + err + " — check placement constraints against the "
-            "node labels; service db: 1/1 tasks running (not stable: its tasks were replaced within 1 s) (waited "
-            "1 s per service") in report
-    assert "service web" not in report and "service cache" not in report
+            "node labels (waited up to 1 s;") in report
+    assert "service web" not in report
+
+
+def test_deploy_yml_reports_a_missing_service_with_dockers_message(tmp_path):
+    """One command lists every service: a failing `docker service ps` is that service's error."""
+    proc = _run_wait_tasks(tmp_path, {"web": [[running("web.1", "a")]]}, changed=[], timeout=1,
+                           services=["web", "gone"])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    report = proc.stdout.split("every service converged")[1]
+    assert "service gone: docker service ps failed (exit 1): no such service: gone" in report
+    assert "service web" not in report
 
 
 def test_deploy_yml_passes_stable_services(tmp_path):

@@ -52,10 +52,18 @@ def hive_convergence(service_tasks, service="", has_healthcheck=False, expected=
     return {"ok": ok, "message": message}
 
 
-def hive_ps_convergence(ps_result, service):
-    """`{ok, message}` for one registered `docker service ps --format '{{json .}}'` result."""
-    ok, message = rollout.ps_report(ps_result or {}, str(service))
-    return {"ok": ok, "message": message}
+def hive_ps_command(services):
+    """argv that lists the tasks of every service in one `docker service ps` round trip."""
+    return rollout.ps_command(services or [])
+
+
+def hive_ps_split(ps_result, services):
+    """`[{item, rc, stdout_lines, stderr}, ...]` per service from one hive_ps_command result."""
+    return rollout.split_ps(ps_result or {}, services or [])
+
+
+def hive_ps_all_converged(ps_result, services):
+    return rollout.all_converged(ps_result or {}, services or [])
 
 
 def hive_stability_failures(ps_results, ps_after_results=None, monitor_seconds=0):
@@ -96,4 +104,4 @@ class FilterModule:
     def filters(self):
         return guarded_filters(
             hive_service_image, hive_swarm_service, hive_adaptation_summary, hive_proxy_env, hive_needs_force_update,
-            hive_convergence, hive_ps_convergence, hive_stability_failures, hive_build_container, hive_commit_changes, hive_role_dirs, hive_role_files_digest, hive_image_spec_digest, hive_immutable_tag)
+            hive_convergence, hive_ps_command, hive_ps_split, hive_ps_all_converged, hive_stability_failures, hive_build_container, hive_commit_changes, hive_role_dirs, hive_role_files_digest, hive_image_spec_digest, hive_immutable_tag)

@@ -3,11 +3,15 @@
 
 argv[1]: JSON {service: image reference}. Prints JSON
 {"changed": bool, "images": {service: {"pulled": image id, "running": [image ids of this node's
-running containers of the service]}}, "errors": {service: message}, "auth_refused": bool}.
+running containers of the service]}}, "errors": {service: message}, "auth_refused": bool,
+"proxy_env": {name: value}}.
 auth_refused: a registry refused this node's credentials (the play then logs in and pulls again).
+proxy_env: this node's proxy variables, which the first hive passes to the services (it spares
+the deploy play a fact gathering).
 Runs on the hive with the docker CLI only, so no Docker SDK is needed for it.
 """
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +34,8 @@ def running_image_ids(service):
     return sorted(set(out))
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
+
 # what `docker pull` says when the registry wants other credentials than this node's
 AUTH_REFUSED = ("no basic auth credentials", "unauthorized", "authentication required")
 
@@ -44,7 +50,8 @@ def pull(ref):
 
 def main():
     refs = json.loads(sys.argv[1])
-    result = {"changed": False, "images": {}, "errors": {}, "auth_refused": False}
+    result = {"changed": False, "images": {}, "errors": {}, "auth_refused": False,
+              "proxy_env": {k: os.environ[k] for k in PROXY_VARIABLES if k in os.environ}}
     distinct = sorted(set(refs.values()))
     services = sorted(refs)
     with ThreadPoolExecutor(max_workers=4) as pool:
