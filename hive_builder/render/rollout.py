@@ -109,6 +109,22 @@ def _error(task: Mapping[str, Any]) -> str:
     return str(_field(task, "Error", "error") or "").strip().strip('"')
 
 
+def _where(t: Mapping[str, Any]) -> str:
+    name = _field(t, "Name", "name") or "task"
+    node = _field(t, "Node", "node")
+    return f"{name} on {node}" if node else str(name)
+
+
+def _last_failure(tasks: Iterable[Mapping[str, Any]]) -> str:
+    """`<task> on <node>: <why>` for the newest failed or rejected task with an error (docker
+    lists each slot's tasks newest first), else ''."""
+    for t in tasks:
+        error = _error(t)
+        if error and _state_word(_field(t, "CurrentState", "current_state")) in ("failed", "rejected"):
+            return f"{_where(t)}: {explain_task_error(error)}"
+    return ""
+
+
 def convergence_report(service_tasks: Iterable[Mapping[str, Any]], *, service: str = "",
                        has_healthcheck: bool = False, expected: int | None = None) -> tuple[bool, str]:
     """Has the service converged, and if not, why (deploy-services polls this until timeout).
@@ -138,29 +154,22 @@ def convergence_report(service_tasks: Iterable[Mapping[str, Any]], *, service: s
     if ready_count == needed and all(ready(t) for t in wanted):
         return True, f"{label}: {summary}"
 
-    def where(t: Mapping[str, Any]) -> str:
-        name = _field(t, "Name", "name") or "task"
-        node = _field(t, "Node", "node")
-        return f"{name} on {node}" if node else str(name)
-
     for t in wanted:
         error = _error(t)
         if error:
-            return False, f"{label}: {summary}; {where(t)}: {explain_task_error(error)}"
-    for t in history:
-        error = _error(t)
-        state = _state_word(_field(t, "CurrentState", "current_state"))
-        if error and state in ("failed", "rejected"):
-            return False, f"{label}: {summary}; {where(t)}: {explain_task_error(error)}"
+            return False, f"{label}: {summary}; {_where(t)}: {explain_task_error(error)}"
+    failure = _last_failure(history)
+    if failure:
+        return False, f"{label}: {summary}; {failure}"
     for t in wanted:
         if _state_word(_field(t, "CurrentState", "current_state")) == "running" and has_healthcheck:
             health = _health(t) or "unknown"
             if health != "healthy":
-                return False, f"{label}: {summary}; {where(t)}: health {health}"
+                return False, f"{label}: {summary}; {_where(t)}: health {health}"
     for t in wanted:
         if not ready(t):
             state = _field(t, "CurrentState", "current_state") or "unknown"
-            return False, f"{label}: {summary}; {where(t)}: {state}"
+            return False, f"{label}: {summary}; {_where(t)}: {state}"
     return False, f"{label}: {summary}; waiting for the scheduler to create tasks"
 
 
@@ -281,8 +290,10 @@ def stability_failures(ps_results: Iterable[Mapping[str, Any]],
         if not ok:
             failures.append(message)
         elif _running_ids(ps_tasks(result)[0]) != converged[service]:
+            # a replaced task has usually failed: say why, as for a service that never converged
+            why = _last_failure(ps_tasks(result)[0])
             failures.append(f"{message} (not stable: its tasks were replaced within "
-                            f"{_seconds(monitor_seconds)} s)")
+                            f"{_seconds(monitor_seconds)} s{'; ' + why if why else ''})")
     return failures
 
 

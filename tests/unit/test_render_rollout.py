@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from hive_builder.render.rollout import (PS_MARK, all_converged, ps_command, split_ps, convergence_report, explain_task_error, needs_force_update, ps_report,
+from hive_builder.render.rollout import (PS_MARK, all_converged, convergence_report, explain_task_error,
+                                         needs_force_update, ps_command, ps_report, split_ps,
                                          stability_failures)
 
 
@@ -386,3 +387,18 @@ def test_deploy_yml_reports_a_missing_service_with_dockers_message(tmp_path):
 def test_deploy_yml_passes_stable_services(tmp_path):
     proc = _run_wait_tasks(tmp_path, {"web": [[running("web.1", "a")]]}, ["web"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_service_replaced_during_the_monitor_period_says_why_its_task_was_replaced():
+    """A task that crashes at once is caught "Running" by the wait; the replacement's history
+    carries the exit code, which the message must give (not only "not stable")."""
+    crashed = task("broken.1", "p-hive1", "Shutdown", "Failed 1 second ago", "task: non-zero exit (3)")
+    failures = stability_failures([ps("broken", running("broken.1", "a"))],
+                                  [ps("broken", running("broken.1", "b"), dict(crashed, ID="a"))], 5)
+    [message] = failures
+    assert message.startswith("service broken: 1/1 tasks running (not stable: its tasks were replaced "
+                              "within 5 s; broken.1 on p-hive1: ")
+    assert "exited with code 3" in message
+    # replaced without a failure (a node left, a rescheduling): no reason is made up
+    assert stability_failures([ps("web", running("web.1", "a"))], [ps("web", running("web.1", "b"))], 5) == [
+        "service web: 1/1 tasks running (not stable: its tasks were replaced within 5 s)"]
