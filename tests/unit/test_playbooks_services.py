@@ -133,3 +133,10 @@ def test_pull_reports_the_nodes_proxy_variables(fake_docker):
                                              "HOME": "/root"})
     assert out["proxy_env"] == {"HTTP_PROXY": "http://proxy:3128", "no_proxy": ""}
     assert fake_docker(state, {"db": "db:1"})["proxy_env"] == {}
+
+
+def test_pull_script_reports_the_proxy_names_the_service_renderer_reads():
+    import re
+    from hive_builder.render.swarm_service import PROXY_VARIABLES
+    [names] = re.findall(r"^PROXY_VARIABLES = (\(.*\))$", PULL_SCRIPT.read_text(), re.M)
+    assert eval(names) == PROXY_VARIABLES

@@ -34,6 +34,8 @@ def running_image_ids(service):
     return sorted(set(out))
 
 
+# the same names as render/swarm_service.py PROXY_VARIABLES (this script runs where hive_builder
+# is not installed; a unit test keeps the two equal)
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy")
 
 # what `docker pull` says when the registry wants other credentials than this node's
