@@ -59,6 +59,8 @@ def test_image_pushed_on_one_hive_is_pulled_on_another_over_tls_with_password(si
              f"sudo docker build -q -t {image} . >/dev/null && sudo docker push {image} >/dev/null", timeout=300)
     site.ssh(site.hives[1], f"sudo docker pull {image} >/dev/null && sudo docker image inspect {image} >/dev/null",
              timeout=300)
+    # dockerd unpacks pulled layers with unpigz when it is installed (the docker role's pigz)
+    assert site.ssh(site.hives[1], "command -v unpigz").stdout.strip() == "/usr/bin/unpigz"
     password = site.context_dir / "registry_password"
     assert password.stat().st_mode & 0o777 == 0o600 and len(password.read_text().strip()) >= 16
     anonymous = site.ssh(site.hives[2], f"sudo docker --config /nonexistent pull {image}", check=False)
