@@ -260,3 +260,30 @@ def test_fake_ignore_unreachable_is_counted_as_ansible_does():
     assert "UNREACHABLE" not in stream.getvalue()
     assert lines[-1] == "  \u2713 h0  ok=1 ignored=1"
     assert "...ignoring" in display.logged
+
+
+def test_fake_free_strategy_play_is_one_step_naming_its_roles():
+    """Under strategy free the hosts' tasks of different roles interleave: one line for the play,
+    every result counted in it (a linear play gets a line per run of one role)."""
+    cb, stream, _ = make_callback(False, {})
+    play = FakePlay("apply roles in build containers")
+    play.strategy = "free"
+    cb.v2_playbook_on_play_start(play)
+    for host, role in (("image_db", "python-aptk"), ("image_web", "python-aptk"), ("image_db", "demo-db"),
+                       ("image_web", "demo-web"), ("image_db", None)):
+        task = FakeTask(f"{role} task", role)
+        cb.v2_playbook_on_task_start(task, False)
+        cb.v2_runner_on_ok(FakeResult(host, task, {"changed": role is not None}))
+    linear = FakePlay("next")
+    cb.v2_playbook_on_play_start(linear)
+    for role in ("a", "b"):
+        task = FakeTask("t", role)
+        cb.v2_playbook_on_task_start(task, False)
+        cb.v2_runner_on_ok(FakeResult("h0", task, {}))
+    cb.v2_playbook_on_stats(FakeStats({"image_db": {"ok": 3, "changed": 2}, "image_web": {"ok": 2, "changed": 2},
+                                       "h0": {"ok": 2}}))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "\u25b6 apply roles in build containers"
+    assert lines[1].startswith("  \u2713 python-aptk, demo-db, demo-web, tasks (5 tasks)  ok=5 changed=4  ")
+    assert lines[2] == "\u25b6 next"
+    assert lines[3].startswith("  \u2713 a (1 task)  ok=1  ") and lines[4].startswith("  \u2713 b (1 task)  ok=1  ")

@@ -14,7 +14,8 @@ type: stdout
 short_description: compact progress of a hive phase (one line per role), failures in full
 description:
   - One line per play and per step (consecutive tasks of one role; tasks without a role grouped
-    per play) with ok/changed/failed/unreachable counts summed over hosts, and the duration.
+    per play; every task of a play of strategy free) with ok/changed/failed/unreachable counts
+    summed over hosts, and the duration.
   - On a terminal (without NO_COLOR) a live line shows the current task.
   - The full task-level output goes to the log (log_path) only, its results in
     callback_result_format (hive's ansible.cfg says yaml).
@@ -47,14 +48,25 @@ def _message(summary) -> str:
 
 
 class _Step:
-    """Consecutive tasks of one role (or of no role) in one play."""
+    """Consecutive tasks of one role (or of no role) in one play; in a play of strategy free,
+    where each host goes through the roles at its own pace, every task of the play (the label
+    then names the roles in the order they started)."""
 
     def __init__(self, role: str | None):
-        self.role, self.label = role, role or "tasks"
+        self.role = role
+        self.labels = [role or "tasks"]
         self.started = time.monotonic()
         self.tasks = 0
         self.per_host: dict[str, fmt.Counts] = {}
         self.notes: list[tuple[str, str, str]] = []   # (kind, host, text): fmt.note_lines
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.labels)
+
+    def add_role(self, role: str | None) -> None:
+        if (role or "tasks") not in self.labels:
+            self.labels.append(role or "tasks")
 
     def count(self, host: str, status: str, changed: bool = False) -> None:
         """Count one result as ansible's recap does: a changed result is also ok, an ignored
@@ -85,6 +97,7 @@ class CallbackModule(CallbackBase):
         self._live = fmt.live_enabled(tty, environ)
         self._lock = threading.RLock()
         self._step: _Step | None = None
+        self._free_play = False     # strategy free: the hosts' tasks interleave, one step per play
         self._current = ""          # live line: current task label
         self._current_started = time.monotonic()
         self._live_shown = False
@@ -146,10 +159,12 @@ class CallbackModule(CallbackBase):
 
     def _task_started(self, task, handler: bool = False) -> None:
         role = _role_name(task)
-        if self._step is not None and self._step.role != role:
+        if self._step is not None and self._step.role != role and not self._free_play:
             self._close_step()
         if self._step is None:
             self._step = _Step(role)
+        else:
+            self._step.add_role(role)
         self._step.tasks += 1
         label = task.get_name()   # "role : name" (ansible's TASK [...] label)
         with self._lock:
@@ -206,6 +221,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play):
         self._close_step()
+        self._free_play = str(getattr(play, "strategy", "") or "").rsplit(".", 1)[-1] == "free"
         name = play.get_name().strip() or "play"
         self._emit(fmt.play_line(name, self._color))
         self._log(f"PLAY [{name}]")
