@@ -24,6 +24,7 @@ Report = Callable[[str], None]
 
 CALLBACK_DIR = Path(__file__).resolve().parents[1] / "plugins" / "callback"
 PROGRESS_CALLBACK = "hive_progress"
+PREFORK_CALLBACK = "hive_prefork"
 LOG_ROTATE_BYTES = 10 * 1024 * 1024
 LOG_KEEP = 3
 
@@ -60,11 +61,13 @@ def ansible_environment(values: Mapping[str, object], files: GeneratedFiles,
     env["ANSIBLE_CONFIG"] = str(files.ansible_cfg)
     env["ANSIBLE_COLLECTIONS_PATH"] = collection_deps.ansible_collections_path(env)
     env.update(environment_of(values))
+    # filter and test plugins loaded before the workers fork (plugins/callback/hive_prefork.py)
+    env["ANSIBLE_CALLBACK_PLUGINS"] = prepend_path(str(CALLBACK_DIR), env.get("ANSIBLE_CALLBACK_PLUGINS"))
+    env["ANSIBLE_CALLBACKS_ENABLED"] = prepend_list(PREFORK_CALLBACK, env.get("ANSIBLE_CALLBACKS_ENABLED"))
     if not values.get("verbose") and values.get("stdout_callback") in (None, "", "default"):
         # compact progress on the terminal (-v, or another stdout_callback set by the user, keeps
         # ansible's own output); the log keeps everything either way
         env["ANSIBLE_STDOUT_CALLBACK"] = PROGRESS_CALLBACK
-        env["ANSIBLE_CALLBACK_PLUGINS"] = prepend_path(str(CALLBACK_DIR), env.get("ANSIBLE_CALLBACK_PLUGINS"))
     return env
 
 
@@ -72,6 +75,12 @@ def prepend_path(first: str, existing: str | None) -> str:
     """`first` ahead of an os.pathsep-separated list (once)."""
     rest = [p for p in (existing or "").split(os.pathsep) if p and p != first]
     return os.pathsep.join([first, *rest])
+
+
+def prepend_list(first: str, existing: str | None) -> str:
+    """`first` ahead of a comma-separated list (once), as ansible's list settings are written."""
+    rest = [p.strip() for p in (existing or "").split(",") if p.strip() and p.strip() != first]
+    return ",".join([first, *rest])
 
 
 def rotate_log(path: Path | str, max_bytes: int = LOG_ROTATE_BYTES, keep: int = LOG_KEEP) -> bool:

@@ -51,3 +51,21 @@ def daemon_config(host: str, *, internal_cidr: str | None = None, provider: str 
 
 def render_daemon_json(host: str, **kwargs) -> str:
     return json.dumps(daemon_config(host, **kwargs), indent=2, sort_keys=True) + "\n"
+
+
+DAEMON_JSON_PATH = "/etc/docker/daemon.json"
+
+
+def restart_throttle(created_paths_per_server: list[list[str] | None]) -> int:
+    """How many servers the `restart docker` handler restarts at once (0: all).
+
+    One at a time keeps a swarm's raft quorum. A server whose daemon.json hive has just written
+    for the first time has never run hive's dockerd, so it cannot be a swarm manager yet (the
+    swarm role comes later in setup-hosts): when that holds for every server of the play, they
+    restart together. `created_paths_per_server` is the docker role's `hive_files` created_paths of
+    each server of the play (None or [] where the role did not write or did not run).
+    """
+    servers = list(created_paths_per_server)
+    if servers and all(DAEMON_JSON_PATH in (paths or []) for paths in servers):
+        return 0
+    return 1

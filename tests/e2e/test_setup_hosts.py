@@ -149,6 +149,16 @@ def test_inventory_knobs_reach_the_hosts(site):
     assert f"server {site.hives[0]} iburst" in sources
     assert site.ssh(host, "grep -c '^pool' /etc/chrony/chrony.conf", check=False).stdout.strip() == "0"
     site.ssh(host, "systemctl is-active -q chrony")
+    # a docker-provider server serves time and never sets the clock (-x), started without CAP_SYS_TIME
+    assert site.ssh(host, "cat /etc/default/chrony").stdout.strip().endswith('DAEMON_OPTS="-F 1 -x"')
+    site.ssh(host, "test -f /etc/systemd/system/chrony.service.d/hive-no-clock-control.conf")
+
+
+def test_sysstat_collects_with_its_timers(site):
+    host = site.hives[2]
+    for unit in ("sysstat.service", "sysstat-collect.timer", "sysstat-summary.timer"):
+        site.ssh(host, f"systemctl is-enabled -q {unit} && systemctl is-active -q {unit}")
+    assert site.ssh(host, "grep '^ENABLED=' /etc/default/sysstat").stdout.strip() == 'ENABLED="true"'
 
 
 def test_users_are_created_with_their_group_key_and_sudo(site):

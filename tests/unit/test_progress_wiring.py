@@ -22,10 +22,20 @@ def test_progress_callback_unless_verbose():
     assert (ansible.CALLBACK_DIR / "hive_progress.py").is_file()
     assert env_for({}, {})["ANSIBLE_CALLBACK_PLUGINS"] == str(ansible.CALLBACK_DIR)
     verbose = env_for({"verbose": True}, {"ANSIBLE_STDOUT_CALLBACK": "yaml"})
-    assert verbose["ANSIBLE_STDOUT_CALLBACK"] == "yaml" and "ANSIBLE_CALLBACK_PLUGINS" not in verbose
+    assert verbose["ANSIBLE_STDOUT_CALLBACK"] == "yaml"
     assert env_for({"stdout_callback": "default"}, {})["ANSIBLE_STDOUT_CALLBACK"] == "hive_progress"
     chosen = env_for({"stdout_callback": "json"}, {})   # the user's own choice (ansible.cfg) wins
     assert "ANSIBLE_STDOUT_CALLBACK" not in chosen
+
+
+def test_prefork_callback_enabled_for_every_run_next_to_the_users_own():
+    assert (ansible.CALLBACK_DIR / "hive_prefork.py").is_file()
+    for values in ({}, {"verbose": True}, {"stdout_callback": "json"}):
+        env = env_for(values, {})
+        assert env["ANSIBLE_CALLBACKS_ENABLED"] == "hive_prefork"
+        assert env["ANSIBLE_CALLBACK_PLUGINS"] == str(ansible.CALLBACK_DIR)
+    mine = env_for({}, {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks, hive_prefork"})
+    assert mine["ANSIBLE_CALLBACKS_ENABLED"] == "hive_prefork,ansible.posix.profile_tasks"
 
 
 def test_prepend_path_once():

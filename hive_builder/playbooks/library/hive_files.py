@@ -59,6 +59,11 @@ changed_paths:
   returned: always
   type: list
   elements: str
+created_paths:
+  description: the changed files that did not exist before (a subset of changed_paths)
+  returned: always
+  type: list
+  elements: str
 removed_paths:
   description: the files that were (or, in check mode, would be) removed (absent, prune)
   returned: always
@@ -171,13 +176,16 @@ def main():
             "excludes": {"type": "list", "elements": "str", "default": []},
             "keep": {"type": "list", "elements": "str", "default": []}}},
     }, supports_check_mode=True)
-    changed_paths = []
+    changed_paths, created_paths = [], []
     for spec in module.params["files"]:
         if not spec.get("path"):
             module.fail_json(msg="hive_files: every entry needs a path")
         try:
+            existed = os.path.lexists(spec["path"])
             if ensure_file(spec, module.check_mode):
                 changed_paths.append(spec["path"])
+                if not existed:
+                    created_paths.append(spec["path"])
         except (OSError, KeyError) as exc:
             module.fail_json(msg=f"hive_files: {spec['path']}: {exc}")
     removed = list(module.params["absent"])
@@ -191,7 +199,7 @@ def main():
         except OSError as exc:
             module.fail_json(msg=f"hive_files: cannot remove {path}: {exc}")
     module.exit_json(changed=bool(changed_paths or removed_paths), changed_paths=changed_paths,
-                     removed_paths=removed_paths)
+                     created_paths=created_paths, removed_paths=removed_paths)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ def hive_daemon_json(host, internal_cidr=None, provider=None, provider_facts=Non
                                           provider=provider, provider_facts=provider_facts or {})
 
 
+def hive_docker_restart_throttle(created_paths_per_server):
+    return daemon_json.restart_throttle(list(created_paths_per_server))
+
+
 def hive_hosts_block(names, ips):
     return hosts_block.hosts_block(list(names), list(ips))
 
@@ -133,7 +137,8 @@ def hive_file_entries(paths, dest_dir, mode="0644"):
 
 class FilterModule:
     def filters(self):
-        fns = [hive_internal_cidr, hive_daemon_json, hive_hosts_block, hive_rules_v4, hive_sshd_port,
+        fns = [hive_internal_cidr, hive_daemon_json, hive_docker_restart_throttle, hive_hosts_block,
+               hive_rules_v4, hive_sshd_port,
                hive_registry_config, hive_swarm_label_args, hive_host_certificate,
                hive_docker_config_with_proxies, hive_network_params,
                hive_load_yaml_file, hive_resolv_nameservers, hive_file_entries, hive_ifupdown_stanza]
