@@ -5,18 +5,12 @@ import of its file with the importing process id."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from hive_builder.execution import ansible
+from tests.unit.local_playbook import local_args, run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 PROBE = """\
 import os
@@ -47,21 +41,11 @@ def run(tmp_path: Path, enabled: bool) -> tuple[dict, list[str]]:
     (tmp_path / "filter" / "probe.py").write_text(PROBE)
     (tmp_path / "play.yml").write_text(PLAY)
     log = tmp_path / "imports.log"
-    env = dict(os.environ, ANSIBLE_FILTER_PLUGINS=f"{tmp_path / 'filter'}:{ROOT / 'hive_builder/plugins/filter'}",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path),
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_CALLBACK_PLUGINS=str(ansible.CALLBACK_DIR), PROBE_IMPORT_LOG=str(log))
-    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+    env = {"ANSIBLE_FILTER_PLUGINS": f"{tmp_path / 'filter'}:{ROOT / 'hive_builder/plugins/filter'}",
+           "ANSIBLE_CALLBACK_PLUGINS": str(ansible.CALLBACK_DIR), "PROBE_IMPORT_LOG": str(log)}
     if enabled:
         env["ANSIBLE_CALLBACKS_ENABLED"] = ansible.PREFORK_CALLBACK
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "a,b,c,", "-c", "local",
-                           "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
-                          env=env, capture_output=True, text=True, timeout=120)
-    try:
-        report = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(f"no JSON from ansible-playbook: {proc.stdout}\n{proc.stderr}")
+    report = run_playbook(tmp_path, tmp_path / "play.yml", local_args("a,b,c,"), env)
     results = {(t["task"]["name"], host): r["msg"] for t in report["plays"][0]["tasks"]
                for host, r in t["hosts"].items()}
     return results, log.read_text().split()

@@ -5,16 +5,14 @@ missing."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.unit.local_playbook import local_args, run_playbook
+
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "hive_builder" / "playbooks"
-BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/dpkg-query").exists(), reason="needs a Debian host")
 
 PLAY = """\
@@ -37,18 +35,9 @@ def apt_lists_present() -> bool:
 
 def run(tmp_path: Path, packages: list[str]) -> dict[str, dict]:
     (tmp_path / "play.yml").write_text(PLAY.format(packages=json.dumps(packages)))
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=str(PLAYBOOKS / "roles"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path),
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="0")
     # check mode: apt, when it runs, only says what it would do (or that a package is unknown)
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "--check", "-i", "localhost,", "-c", "local",
-                           "-e", f"ansible_python_interpreter={sys.executable}", str(tmp_path / "play.yml")],
-                          env=env, capture_output=True, text=True, timeout=120)
-    try:
-        report = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(f"no JSON from ansible-playbook: {proc.stdout}\n{proc.stderr}")
+    report = run_playbook(tmp_path, tmp_path / "play.yml", ["--check", *local_args("localhost,")],
+                          {"ANSIBLE_ROLES_PATH": str(PLAYBOOKS / "roles")})
     return {t["task"]["name"].removeprefix("apt-packages : "): t["hosts"]["localhost"]
             for play in report["plays"] for t in play["tasks"]}
 

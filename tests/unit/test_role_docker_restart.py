@@ -5,9 +5,7 @@ hive_files reports the files it created."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,10 +13,10 @@ import pytest
 import yaml
 
 from hive_builder.render.daemon_json import DAEMON_JSON_PATH, restart_throttle
+from tests.unit.local_playbook import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "hive_builder" / "playbooks"
-BIN = Path(sys.executable).parent
 
 
 def handler_throttle() -> str:
@@ -30,17 +28,9 @@ def handler_throttle() -> str:
 def ansible_run(tmp_path: Path, play: str, inventory: dict) -> dict[str, dict[str, dict]]:
     (tmp_path / "play.yml").write_text(play)
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    env = dict(os.environ, ANSIBLE_LIBRARY=str(PLAYBOOKS / "library"),
-               ANSIBLE_FILTER_PLUGINS=str(ROOT / "hive_builder/plugins/filter"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_HOME=str(tmp_path),
-               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="0")
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"),
-                           str(tmp_path / "play.yml")], env=env, capture_output=True, text=True, timeout=120)
-    try:
-        report = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(f"no JSON from ansible-playbook: {proc.stdout}\n{proc.stderr}")
+    report = run_playbook(tmp_path, tmp_path / "play.yml", ["-i", str(tmp_path / "inventory.yml")],
+                          {"ANSIBLE_LIBRARY": str(PLAYBOOKS / "library"),
+                           "ANSIBLE_FILTER_PLUGINS": str(ROOT / "hive_builder/plugins/filter")})
     return {t["task"]["name"]: t["hosts"] for play in report["plays"] for t in play["tasks"]}
 
 
