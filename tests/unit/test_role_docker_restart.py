@@ -55,7 +55,7 @@ THROTTLE_PLAY = """\
     ({"a": [DAEMON_JSON_PATH], "b": None, "c": [DAEMON_JSON_PATH]}, "1"),   # b: role not run
 ])
 def test_handler_throttle_as_ansible_evaluates_it(tmp_path, created, expected):
-    hosts = {name: ({} if paths is None else {"hive_docker_config": {"created_paths": paths}})
+    hosts = {name: ({} if paths is None else {"hive_docker_files": {"created_paths": paths}})
              for name, paths in created.items()}
     play = THROTTLE_PLAY.format(throttle=handler_throttle().strip().replace('"', '\\"'))
     result = ansible_run(tmp_path, play, local_hosts(hosts))["throttle"]
