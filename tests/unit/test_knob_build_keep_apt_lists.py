@@ -70,7 +70,8 @@ def apt_lists_task() -> dict:
     # run in the build container (image_<svc> hosts), after the roles and before the commit
     assert play["hosts"] == "images"
     names = [t.get("name") for t in play["tasks"]]
-    assert names.index("apply roles") < names.index(task["name"]) < names.index("roles applied")
+    assert names.index("apply roles") < names.index(task["name"]) < names.index(
+        "committed and pushed (:latest and the immutable tag)")
     return task
 
 
