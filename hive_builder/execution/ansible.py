@@ -64,6 +64,8 @@ def ansible_environment(values: Mapping[str, object], files: GeneratedFiles,
     # filter and test plugins loaded before the workers fork (plugins/callback/hive_prefork.py)
     env["ANSIBLE_CALLBACK_PLUGINS"] = prepend_path(str(CALLBACK_DIR), env.get("ANSIBLE_CALLBACK_PLUGINS"))
     env["ANSIBLE_CALLBACKS_ENABLED"] = prepend_list(PREFORK_CALLBACK, env.get("ANSIBLE_CALLBACKS_ENABLED"))
+    # module payloads kept between runs (the same callback), in the temp dir next to ansible.cfg
+    env["HIVE_ANSIBALLZ_CACHE"] = str(files.ansible_cfg.parent / "ansiballz")
     if not values.get("verbose") and values.get("stdout_callback") in (None, "", "default"):
         # compact progress on the terminal (-v, or another stdout_callback set by the user, keeps
         # ansible's own output); the log keeps everything either way

@@ -36,6 +36,8 @@ def test_prefork_callback_enabled_for_every_run_next_to_the_users_own():
         assert env["ANSIBLE_CALLBACK_PLUGINS"] == str(ansible.CALLBACK_DIR)
     mine = env_for({}, {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks, hive_prefork"})
     assert mine["ANSIBLE_CALLBACKS_ENABLED"] == "hive_prefork,ansible.posix.profile_tasks"
+    # the module payloads it shares between runs live in hive's temp dir, next to ansible.cfg
+    assert Path(env["HIVE_ANSIBALLZ_CACHE"]).parent == Path(env["ANSIBLE_CONFIG"]).parent
 
 
 def test_prepend_path_once():
