@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from hive_builder.errors import HiveError
-from hive_builder.providers.docker.image import (BASE_APT_CONFIG, BUILD_CONTEXT, base_sources_list,
+from hive_builder.providers.docker.image import (BASE_APT_CONFIG, BUILD_CONTEXT, base_leftovers, base_sources_list,
                                                  build_context_files, context_digest, debian_mirror,
                                                  node_build, node_digest, node_image_tag,
                                                  package_list, role_vars_text)
@@ -133,3 +133,19 @@ def test_node_digest_per_stage_and_args():
 def test_base_apt_config_keeps_no_package_files():
     assert 'Dir::Cache::pkgcache "";' in BASE_APT_CONFIG
     assert "/var/cache/apt/archives/*.deb" in BASE_APT_CONFIG.split("DPkg::Post-Invoke", 1)[1]
+
+
+def test_base_leftovers_are_debootstraps_downloads_lists_and_caches_only(tmp_path):
+    keep = ["var/cache/apt/archives/partial", "var/lib/dpkg/status", "etc/apt/sources.list",
+            "var/cache/apt/archives/lock"]
+    drop = ["var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
+            "var/cache/apt/pkgcache.bin", "var/cache/apt/srcpkgcache.bin",
+            "var/cache/apt/archives/libc6_2.36-9_amd64.deb", "var/cache/apt/archives/partial/x_1_amd64.deb"]
+    for rel in keep + drop:
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith("partial"):
+            path.mkdir()
+        else:
+            path.write_text("x")
+    assert base_leftovers(tmp_path) == sorted(tmp_path / rel for rel in drop)
