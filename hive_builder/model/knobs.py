@@ -35,11 +35,18 @@ def _bcrypt_cost(w: Where, name: str, value: Any) -> None:
         w.error(f"expected a bcrypt cost from 4 to 31, found {type_name(value)}", name)
 
 
+def _seconds(w: Where, name: str, value: Any) -> None:
+    number = int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        w.error(f"expected a whole number of seconds (1 or more), found {type_name(value)}", name)
+
+
 STAGES = frozenset({"private", "staging", "production"})
 # a knob takes effect only in the group_vars of a group holding the hosts that read it
 ON_REPOSITORY = frozenset({"all", "hosts", "servers", "repository"}) | STAGES
 ON_SERVERS = frozenset({"all", "hosts", "servers", "hives", "repository", "first_hive"}) | STAGES
 ON_IMAGES = frozenset({"all", "images"}) | STAGES
+ON_FIRST_HIVE = frozenset({"all", "hosts", "servers", "hives", "first_hive"}) | STAGES
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ KNOBS = {
     "hive_seed_from_mother": Knob(_boolean, ON_REPOSITORY, "the repository server"),
     "hive_build_keep_apt_lists": Knob(_boolean, ON_IMAGES, "the image hosts image_<service>"),
     "hive_wait_connectable": Knob(_boolean, ON_SERVERS, "the servers"),
+    "hive_deploy_timeout": Knob(_seconds, ON_FIRST_HIVE, "the first hive (deploy-services)"),
+    "hive_deploy_poll_interval": Knob(_seconds, ON_FIRST_HIVE, "the first hive (deploy-services)"),
 }
 
 

@@ -37,7 +37,10 @@ def task(name: str) -> dict:
 
 
 def templar_for(found: dict, **extra) -> Templar:
-    variables = {**VARIABLES, **extra,
+    plays = yaml.safe_load(BUILD_IMAGES.read_text())
+    [play] = [p for p in plays if any(t is found or t == found for t in p.get("tasks", ()))]
+    # the play's own variables, those it derives from the inventory given here instead
+    variables = {**{k: trust_as_template(v) for k, v in play.get("vars", {}).items()}, **VARIABLES, **extra,
                  **{k: trust_as_template(v) for k, v in found.get("vars", {}).items()}}
     return Templar(loader=DataLoader(), variables=variables)
 

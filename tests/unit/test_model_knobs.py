@@ -112,3 +112,27 @@ def test_misplaced_knob_is_refused_even_with_a_bad_value(tmp_path):
                                  "servers.yml", "hosts.yml"])
 def test_repository_knobs_work_in_groups_holding_the_repository(tmp_path, rel):
     assert errors(tmp_path, {rel: "hive_registry_bcrypt_cost: 6\nhive_seed_from_mother: false\n"}) == []
+
+
+@pytest.mark.parametrize("knob", ["hive_deploy_timeout", "hive_deploy_poll_interval"])
+@pytest.mark.parametrize("value, found", [("0", "a number (0)"), ("soon", "a string ('soon')"),
+                                          ("true", "a boolean (True)"), ("1.5", "a number (1.5)")])
+def test_deploy_seconds_knobs_refuse_what_is_not_a_whole_number_of_seconds(tmp_path, knob, value, found):
+    [(file, obj, attr, message)] = errors(tmp_path, {"hives.yml": f"{knob}: {value}\n"})
+    assert file.endswith("group_vars/hives.yml") and obj == "group_vars hives" and attr == knob
+    assert message.endswith(f"attribute '{knob}': expected a whole number of seconds (1 or more), found {found}")
+
+
+def test_deploy_seconds_knobs_take_effect_on_the_wait(tmp_path):
+    # good values pass hive check, and the wait task polls with them (retries x delay = timeout)
+    assert errors(tmp_path, {"all.yml": "hive_deploy_timeout: 60\nhive_deploy_poll_interval: '2'\n"}) == []
+    from pathlib import Path
+
+    import yaml
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+    deploy = Path(__file__).resolve().parents[2] / "hive_builder/playbooks/roles/deploy-service/tasks/deploy.yml"
+    [wait] = [t for t in yaml.safe_load(deploy.read_text()) if t["name"] == "wait until each service has converged"]
+    templar = Templar(loader=DataLoader(), variables={"hive_deploy_timeout": 60, "hive_deploy_poll_interval": "2"})
+    assert int(templar.template(trust_as_template(wait["retries"]))) == 30
+    assert int(templar.template(trust_as_template(wait["delay"]))) == 2
